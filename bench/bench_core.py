@@ -1,0 +1,140 @@
+"""Speed of cnnlib against PyTorch (CPU, float32, 2 threads) and against the article's loops.
+
+Run: ``make bench`` (or ``python bench/bench_core.py``). Prints one table; nothing here is pass/fail.
+PyTorch is optional: without it the PyTorch columns are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import cnnlib.functional as F
+from cnnlib import data, layers, losses, optim, reference, training
+
+try:
+    import torch
+
+    torch.set_num_threads(2)
+except ImportError:  # the oracle is optional
+    torch = None
+
+LAYERS = [  # (name, N, C_in, H, C_out, k, padding)
+    ("64×1×28×28 → 6, k5, p2", 64, 1, 28, 6, 5, 2),
+    ("64×6×14×14 → 16, k5", 64, 6, 14, 16, 5, 0),
+    ("32×32×32×32 → 64, k3, p1", 32, 32, 32, 64, 3, 1),
+]
+
+
+def best_time(fn, repeat):
+    """Best of `repeat` runs (seconds), after one warm-up run."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_layer(n, c, h, o, k, p, repeat):
+    rng = np.random.default_rng(0)
+    conv = layers.Conv2d(c, o, k, padding=p, rng=0)
+    x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+    dy = rng.standard_normal(conv(x).shape).astype(np.float32)
+
+    def ours():
+        conv.forward(x)
+        conv.backward(dy)
+
+    t_ours = best_time(ours, repeat)
+    t_torch = None
+    if torch is not None:
+        tconv = torch.nn.Conv2d(c, o, k, padding=p)
+        xt = torch.tensor(x, requires_grad=True)
+        dyt = torch.tensor(dy)
+
+        def theirs():
+            tconv.zero_grad()
+            xt.grad = None
+            tconv(xt).backward(dyt)
+
+        t_torch = best_time(theirs, repeat)
+    return t_ours, t_torch
+
+
+def digits_net(rng):
+    return layers.Sequential(
+        layers.Conv2d(1, 16, 3, padding=1, rng=rng), layers.ReLU(), layers.MaxPool2d(2),
+        layers.Conv2d(16, 32, 3, padding=1, rng=rng), layers.ReLU(), layers.MaxPool2d(2),
+        layers.Flatten(), layers.Linear(32 * 2 * 2, 10, rng=rng),
+    )
+
+
+def bench_training(epochs):
+    x_train, y_train, x_test, y_test = data.load_digits()
+    model = digits_net(np.random.default_rng(0))
+    opt = optim.Adam(model.parameters(), lr=3e-3)
+    t0 = time.perf_counter()
+    training.fit(model, losses.CrossEntropyLoss(), opt, x_train, y_train, epochs=epochs, batch_size=32,
+                 progress=False)
+    t_ours = time.perf_counter() - t0
+    acc = training.evaluate(model, x_test, y_test)["accuracy"]
+    t_torch = acc_torch = None
+    if torch is not None:
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(32 * 2 * 2, 10),
+        )
+        topt = torch.optim.Adam(net.parameters(), lr=3e-3)
+        xt, yt = torch.tensor(x_train), torch.tensor(y_train)
+        g = torch.Generator().manual_seed(0)
+        t0 = time.perf_counter()
+        for _ in range(epochs):
+            order = torch.randperm(len(xt), generator=g)
+            for start in range(0, len(xt), 32):
+                idx = order[start : start + 32]
+                topt.zero_grad()
+                torch.nn.functional.cross_entropy(net(xt[idx]), yt[idx]).backward()
+                topt.step()
+        t_torch = time.perf_counter() - t0
+        with torch.no_grad():
+            acc_torch = float((net(torch.tensor(x_test)).argmax(1).numpy() == y_test).mean())
+    return t_ours, acc, t_torch, acc_torch
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=10)
+    args = parser.parse_args()
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
+                                        if torch else ", torch not installed"))
+    print(f"\n{'conv forward + backward (float32)':<34}{'cnnlib ms':>10}{'torch ms':>10}{'ratio':>8}")
+    for name, n, c, h, o, k, p in LAYERS:
+        ours, theirs = bench_layer(n, c, h, o, k, p, args.repeat)
+        ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
+        theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
+        print(f"{name:<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
+
+    rng = np.random.default_rng(0)
+    img, ker = rng.standard_normal((28, 28)), data.KERNELS["sobel x"]
+    t_loop = best_time(lambda: reference.convolution(img, ker), max(3, args.repeat // 4))
+    x4, w4 = img[None, None], ker[None, None]
+    t_vec = best_time(lambda: F.conv2d(x4, w4), args.repeat * 10)
+    print(f"\n28×28 single-channel 3×3 convolution: article loop {t_loop * 1e6:.0f} µs, "
+          f"cnnlib {t_vec * 1e6:.1f} µs → {t_loop / t_vec:.0f}× faster")
+
+    t_ours, acc, t_torch, acc_torch = bench_training(args.epochs)
+    line = f"\ndigits CNN, {args.epochs} epochs: cnnlib {t_ours:.2f} s (test accuracy {acc:.3f})"
+    if t_torch:
+        line += f"; torch {t_torch:.2f} s (test accuracy {acc_torch:.3f}); ratio {t_ours / t_torch:.2f}×"
+    print(line)
+
+
+if __name__ == "__main__":
+    main()

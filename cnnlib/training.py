@@ -1,0 +1,86 @@
+"""Training loops: ``fit``, ``evaluate`` and ``predict`` for any model with forward/backward."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fit", "evaluate", "predict"]
+
+
+def _batches(n, batch_size):
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    for start in range(0, n, int(batch_size)):
+        yield slice(start, start + int(batch_size))
+
+
+def predict(model, x, batch_size=256):
+    """Logits of ``model`` for x (N, ...), in eval mode, by batches. Returns (N, K)."""
+    model.eval()
+    x = np.asarray(x)
+    return np.concatenate([model.forward(x[b]) for b in _batches(len(x), batch_size)])
+
+
+def evaluate(model, x, y, loss_fn=None, batch_size=256) -> dict:
+    """``{"accuracy": ...}`` (and ``"loss"`` with a loss function) of ``model`` on (x, y), in eval mode."""
+    logits = predict(model, x, batch_size)
+    out = {"accuracy": float(np.mean(logits.argmax(axis=1) == np.asarray(y)))}
+    if loss_fn is not None:
+        out["loss"] = float(loss_fn.forward(logits, y))
+    return out
+
+
+def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_data=None, seed=0,
+        progress=True) -> dict:
+    """Train with mini-batches shuffled from ``seed``; returns per-epoch lists.
+
+    Args:
+        x: (N, ...) inputs; y: (N,) integer labels.
+        validation_data: optional (x_val, y_val), evaluated after each epoch.
+        progress: show a ``tqdm.auto`` progress bar (terminal or notebook).
+
+    Returns:
+        ``{"loss": [...], "accuracy": [...]}`` (training loss and accuracy, averaged over the epoch's
+        batches) plus ``"val_loss"`` and ``"val_accuracy"`` with validation data.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    rng = np.random.default_rng(seed)
+    history = {"loss": [], "accuracy": []}
+    if validation_data is not None:
+        history.update(val_loss=[], val_accuracy=[])
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=int(epochs), desc="training", unit="epoch")
+    for _ in range(int(epochs)):
+        model.train()
+        order = rng.permutation(len(x))
+        total_loss = total_correct = 0.0
+        for b in _batches(len(x), batch_size):
+            idx = order[b]
+            xb, yb = x[idx], y[idx]
+            logits = model.forward(xb)
+            loss = loss_fn.forward(logits, yb)
+            optimizer.zero_grad()
+            model.backward(loss_fn.backward())
+            optimizer.step()
+            total_loss += loss * len(idx)
+            total_correct += float(np.sum(logits.argmax(axis=1) == yb))
+        history["loss"].append(total_loss / len(x))
+        history["accuracy"].append(total_correct / len(x))
+        postfix = {"loss": f"{history['loss'][-1]:.3f}", "acc": f"{history['accuracy'][-1]:.3f}"}
+        if validation_data is not None:
+            val = evaluate(model, *validation_data, loss_fn=loss_fn)
+            history["val_loss"].append(val["loss"])
+            history["val_accuracy"].append(val["accuracy"])
+            postfix["val_acc"] = f"{val['accuracy']:.3f}"
+        if bar is not None:
+            bar.set_postfix(postfix)
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    model.train()
+    return history

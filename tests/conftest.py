@@ -1,0 +1,17 @@
+"""Shared fixtures. PyTorch is a test oracle only: tests that need it use the `torch` fixture and skip
+cleanly when it is not installed."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def torch():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    return torch
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
