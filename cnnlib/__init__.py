@@ -5,7 +5,9 @@ Modules: ``functional`` (pure ops, forward and backward), ``layers``, ``losses``
 The API follows PyTorch's names and NCHW layout.
 """
 
-from . import data, functional, gradcheck, layers, losses, optim, reference, training
+from . import data, functional, gradcheck, io, layers, losses, models, optim, reference, training
 
 __version__ = "0.1.0"
-__all__ = ["data", "functional", "gradcheck", "layers", "losses", "optim", "reference", "training"]
+__all__ = [
+    "data", "functional", "gradcheck", "io", "layers", "losses", "models", "optim", "reference", "training",
+]

@@ -29,6 +29,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "Flatten",
+    "GlobalAvgPool2d",
     "Dropout",
     "Sequential",
     "as_generator",
@@ -115,6 +116,10 @@ class Layer:
     def extra_repr(self) -> str:
         return ""
 
+    def config(self) -> dict:
+        """Constructor arguments that rebuild this layer (without its weights): used by :mod:`cnnlib.io`."""
+        return {}
+
 
 def _kaiming_uniform(rng, shape, fan_in, dtype):
     # PyTorch's default: kaiming_uniform_(a=√5) gives bound = 1/√fan_in, for weights and biases alike
@@ -167,6 +172,11 @@ class Conv2d(Layer):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}")
 
+    def config(self):
+        return dict(in_channels=self.in_channels, out_channels=self.out_channels,
+                    kernel_size=list(self.kernel_size), stride=list(self.stride), padding=list(self.padding),
+                    dilation=list(self.dilation), bias=self.bias is not None, dtype=self.weight.data.dtype.name)
+
 
 class Conv1d(Conv2d):
     """1-D convolution over sequences, x (N, C_in, L) -> (N, C_out, L_out): a Conv2d of height one.
@@ -204,6 +214,12 @@ class Conv1d(Conv2d):
             self.bias.grad += db
         return dx[:, :, 0, :]
 
+    def config(self):
+        c = super().config()
+        c.update(kernel_size=self.kernel_size[1], stride=self.stride[1], padding=self.padding[1],
+                 dilation=self.dilation[1])
+        return c
+
 
 class MaxPool2d(Layer):
     """Max pooling, x (N, C, H, W) -> (N, C, H_out, W_out); ``stride=None`` means ``kernel_size``."""
@@ -229,6 +245,9 @@ class MaxPool2d(Layer):
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+    def config(self):
+        return dict(kernel_size=list(self.kernel_size), stride=list(self.stride), padding=list(self.padding))
+
 
 class MaxPool1d(MaxPool2d):
     """Max pooling over sequences, x (N, C, L) -> (N, C, L_out)."""
@@ -245,6 +264,9 @@ class MaxPool1d(MaxPool2d):
 
     def backward(self, dy):
         return super().backward(np.asarray(dy)[:, :, None, :])[:, :, 0, :]
+
+    def config(self):
+        return dict(kernel_size=self.kernel_size[1], stride=self.stride[1], padding=self.padding[1])
 
 
 class AvgPool2d(MaxPool2d):
@@ -297,6 +319,10 @@ class Linear(Layer):
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}"
 
+    def config(self):
+        return dict(in_features=self.in_features, out_features=self.out_features, bias=self.bias is not None,
+                    dtype=self.weight.data.dtype.name)
+
 
 class ReLU(Layer):
     """``max(x, 0)``, any shape."""
@@ -324,6 +350,9 @@ class LeakyReLU(Layer):
 
     def backward(self, dy):
         return F.leaky_relu_backward(np.asarray(dy), self._need_cache("_x"), self.negative_slope)
+
+    def config(self):
+        return dict(negative_slope=self.negative_slope)
 
 
 class Sigmoid(Layer):
@@ -360,6 +389,22 @@ class Flatten(Layer):
         return np.asarray(dy).reshape(self._need_cache("_shape"))
 
 
+class GlobalAvgPool2d(Layer):
+    """Mean over each whole feature map: (N, C, H, W) -> (N, C). A parameter-free replacement for a
+    flatten + dense head (as in network-in-network and ResNets)."""
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        check_ndim(x, 4, "x", "(N, C, H, W)")
+        self._shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dy):
+        n, c, h, w = self._need_cache("_shape")
+        share = np.asarray(dy) / np.asarray(dy).dtype.type(h * w)
+        return np.broadcast_to(share[:, :, None, None], (n, c, h, w)).copy()
+
+
 class Dropout(Layer):
     """Zeroes each value with probability ``p`` in training mode and scales the rest by 1/(1 − p)
     (inverted dropout, as PyTorch); the identity in eval mode."""
@@ -386,6 +431,9 @@ class Dropout(Layer):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+    def config(self):
+        return dict(p=self.p)
 
 
 class Sequential(Layer):
