@@ -103,11 +103,25 @@ def _conv_args(x, weight, bias, stride, padding, dilation):
     return x, weight, bias, s, p, d, (h_out, w_out)
 
 
-def _padded_batch_last(x, padding, dtype):
+def _scratch(workspace, name, shape, dtype):
+    """An uninitialised array, reused from ``workspace`` (a dict a layer keeps) when shapes match.
+
+    Layers call the same shapes every step: reusing big buffers saves the page faults that a fresh
+    multi-megabyte array costs on every call. Without a workspace this is plain ``np.empty``.
+    """
+    if workspace is None:
+        return np.empty(shape, dtype=dtype)
+    buf = workspace.get(name)
+    if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
+        buf = workspace[name] = np.empty(shape, dtype=dtype)
+    return buf
+
+
+def _padded_batch_last(x, padding, dtype, workspace=None):
     """x (N, C, H, W) -> zero-padded copy laid out (C, H + 2ph, W + 2pw, N)."""
     n, c, h, w = x.shape
     ph, pw = padding
-    xp = np.empty((c, h + 2 * ph, w + 2 * pw, n), dtype=dtype)
+    xp = _scratch(workspace, "x_padded", (c, h + 2 * ph, w + 2 * pw, n), dtype)
     if ph:  # zero only the borders: cheaper than np.pad or np.zeros on big batches
         xp[:, :ph] = 0
         xp[:, ph + h :] = 0
@@ -118,7 +132,7 @@ def _padded_batch_last(x, padding, dtype):
     return xp
 
 
-def _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype):
+def _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype, workspace=None):
     """Unfold x (N, C, H, W) into columns (C·kH·kW, H_out·W_out·N), batch index innermost.
 
     Row ``(c, i, j)`` holds input channel c at kernel offset (i, j) for every output position and sample,
@@ -127,7 +141,7 @@ def _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype):
     kh, kw = kernel_hw
     (sh, sw), (dh, dw) = stride, dilation
     h_out, w_out = out_hw
-    xp = _padded_batch_last(x, padding, dtype)
+    xp = _padded_batch_last(x, padding, dtype, workspace)
     c, n = xp.shape[0], xp.shape[3]
     s_c, s_h, s_w, s_n = xp.strides
     windows = as_strided(
@@ -136,51 +150,63 @@ def _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype):
         strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
         writeable=False,
     )
-    cols = np.empty((c, kh, kw, h_out, w_out, n), dtype=dtype)
+    cols = _scratch(workspace, "cols", (c, kh, kw, h_out, w_out, n), dtype)
     np.copyto(cols, windows)
     return cols.reshape(c * kh * kw, h_out * w_out * n)
 
 
-def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw):
+def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw, workspace=None):
     """The adjoint of :func:`_im2col`: add every column back where it came from. Returns (N, C, H, W)."""
     n, c, h, w = x_shape
     kh, kw = kernel_hw
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     h_out, w_out = out_hw
     dcols = dcols.reshape(c, kh, kw, h_out, w_out, n)
-    dxp = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=dcols.dtype)
+    dxp = _scratch(workspace, "dx_padded", (c, h + 2 * ph, w + 2 * pw, n), dcols.dtype)
+    dxp.fill(0)
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (h_out - 1) + 1, sh)
         for j in range(kw):
             cols = slice(j * dw, j * dw + sw * (w_out - 1) + 1, sw)
             dxp[:, rows, cols, :] += dcols[:, i, j]
-    return np.ascontiguousarray(dxp[:, ph : ph + h, pw : pw + w, :].transpose(3, 0, 1, 2))
+    # .copy(), not ascontiguousarray: with N == 1 the latter returns a view of the reused scratch buffer
+    return dxp[:, ph : ph + h, pw : pw + w, :].transpose(3, 0, 1, 2).copy()
 
 
-def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw):
-    """Checked arguments in, (y, cols) out: cols is kept by layers for the backward pass."""
+def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw, workspace=None):
+    """Checked arguments in, (y, cols) out: cols is kept by layers for the backward pass.
+
+    ``workspace``: an optional dict in which big scratch arrays are kept between calls (see _scratch);
+    the returned cols then lives in it until the next call.
+    """
     dtype = common_dtype(x, weight, bias)
     c_out = weight.shape[0]
-    cols = _im2col(x, weight.shape[2:], stride, padding, dilation, out_hw, dtype)
-    y = weight.reshape(c_out, -1).astype(dtype, copy=False) @ cols  # (C_out, H_out·W_out·N)
+    cols = _im2col(x, weight.shape[2:], stride, padding, dilation, out_hw, dtype, workspace)
+    y = _scratch(workspace, "y_rows", (c_out, cols.shape[1]), dtype)
+    np.matmul(weight.reshape(c_out, -1).astype(dtype, copy=False), cols, out=y)  # (C_out, H_out·W_out·N)
     if bias is not None:
         y += bias.astype(dtype, copy=False)[:, None]
     y = y.reshape(c_out, out_hw[0], out_hw[1], x.shape[0])
-    return np.ascontiguousarray(y.transpose(3, 0, 1, 2)), cols
+    return y.transpose(3, 0, 1, 2).copy(), cols  # a fresh array, never a view of the scratch buffer
 
 
-def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_dx=True):
+def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_dx=True, workspace=None):
     """Gradients from the saved columns. dy (N, C_out, H_out, W_out) -> (dx or None, dweight, dbias)."""
     dtype = cols.dtype
     c_out = weight.shape[0]
     out_hw = dy.shape[2:]
-    dy_rows = dy.astype(dtype, copy=False).transpose(1, 2, 3, 0).reshape(c_out, -1)  # (C_out, P)
+    dy_rows = _scratch(workspace, "dy_rows", (c_out, *out_hw, dy.shape[0]), dtype)
+    np.copyto(dy_rows, dy.transpose(1, 2, 3, 0))
+    dy_rows = dy_rows.reshape(c_out, -1)  # (C_out, P), batch innermost like cols
     dweight = (dy_rows @ cols.T).reshape(weight.shape)
     dbias = dy_rows.sum(axis=1)
     dx = None
     if need_dx:
-        dcols = weight.reshape(c_out, -1).astype(dtype, copy=False).T @ dy_rows
-        dx = _col2im(dcols, x_shape, weight.shape[2:], stride, padding, dilation, out_hw)
+        # a contiguous Wᵀ lets BLAS take its fastest path for this, the largest product
+        w_t = np.ascontiguousarray(weight.reshape(c_out, -1).T, dtype=dtype)
+        dcols = _scratch(workspace, "dcols", (w_t.shape[0], dy_rows.shape[1]), dtype)
+        np.matmul(w_t, dy_rows, out=dcols)
+        dx = _col2im(dcols, x_shape, weight.shape[2:], stride, padding, dilation, out_hw, workspace)
     return dx, dweight, dbias
 
 

@@ -150,19 +150,20 @@ class Conv2d(Layer):
         self.weight = Parameter(_kaiming_uniform(rng, shape, fan_in, dtype))
         self.bias = Parameter(_kaiming_uniform(rng, (self.out_channels,), fan_in, dtype)) if bias else None
         self._cols = self._x_shape = None
+        self._workspace = {}  # scratch arrays reused between steps (see functional._scratch)
 
     def forward(self, x):
         bias = None if self.bias is None else self.bias.data
         x, w, b, s, p, d, out_hw = F._conv_args(x, self.weight.data, bias, self.stride, self.padding,
                                                 self.dilation)
-        y, cols = F._conv2d_forward(x, w, b, s, p, d, out_hw)
+        y, cols = F._conv2d_forward(x, w, b, s, p, d, out_hw, self._workspace)
         self._cols, self._x_shape = cols, x.shape
         return y
 
     def backward(self, dy):
         cols = self._need_cache("_cols")
         dx, dw, db = F._conv2d_backward(np.asarray(dy), cols, self._x_shape, self.weight.data,
-                                        self.stride, self.padding, self.dilation)
+                                        self.stride, self.padding, self.dilation, workspace=self._workspace)
         self.weight.grad += dw
         if self.bias is not None:
             self.bias.grad += db
@@ -200,7 +201,7 @@ class Conv1d(Conv2d):
         bias = None if self.bias is None else self.bias.data
         x4, w4, b, s, p, d, out_hw = F._conv_args(x[:, :, None, :], self.weight.data[:, :, None, :], bias,
                                                   self.stride, self.padding, self.dilation)
-        y, cols = F._conv2d_forward(x4, w4, b, s, p, d, out_hw)
+        y, cols = F._conv2d_forward(x4, w4, b, s, p, d, out_hw, self._workspace)
         self._cols, self._x_shape = cols, x4.shape
         return y[:, :, 0, :]
 
@@ -208,7 +209,7 @@ class Conv1d(Conv2d):
         cols = self._need_cache("_cols")
         dy = np.asarray(dy)[:, :, None, :]
         dx, dw, db = F._conv2d_backward(dy, cols, self._x_shape, self.weight.data[:, :, None, :],
-                                        self.stride, self.padding, self.dilation)
+                                        self.stride, self.padding, self.dilation, workspace=self._workspace)
         self.weight.grad += dw[:, :, 0, :]
         if self.bias is not None:
             self.bias.grad += db

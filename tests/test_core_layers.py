@@ -230,3 +230,19 @@ def test_layers_do_not_modify_inputs():
     np.testing.assert_array_equal(x, keep)
     np.testing.assert_array_equal(dy, np.ones_like(y))
     assert F.relu(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_layer_outputs_are_not_overwritten_by_later_calls(n):
+    # layers reuse scratch buffers between calls; what they return must never alias them
+    rng = np.random.default_rng(0)
+    conv = layers.Conv2d(2, 3, 3, padding=1, rng=0)
+    x1, x2 = rng.standard_normal((2, n, 2, 5, 5)).astype(np.float32)
+    y1 = conv(x1)
+    keep_y = y1.copy()
+    dx1 = conv.backward(np.ones_like(y1))
+    keep_dx = dx1.copy()
+    conv(x2)
+    conv.backward(2 * np.ones_like(y1))
+    np.testing.assert_array_equal(y1, keep_y)
+    np.testing.assert_array_equal(dx1, keep_dx)
