@@ -2,6 +2,11 @@
 
 Run: ``make bench`` (or ``python bench/bench_core.py``). Prints one table; nothing here is pass/fail.
 PyTorch is optional: without it the PyTorch columns are skipped.
+
+The big layers are bound by the matrix products, so by the BLAS kernel numpy runs; the first line says
+which. Some machines force an older OpenBLAS kernel through ``OPENBLAS_CORETYPE`` (e.g. Haswell, AVX2, on
+an AVX-512 CPU), which halves peak float32 throughput; ``make bench-native`` runs the same script with
+that override removed, so both numbers can be reported.
 """
 
 from __future__ import annotations
@@ -107,13 +112,26 @@ def bench_training(epochs):
     return t_ours, acc, t_torch, acc_torch
 
 
+def blas_kernel():
+    """Which BLAS numpy runs and with which CPU kernel: the third layer's speed is bound by it."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown BLAS"
+    infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not infos:
+        return "unknown BLAS"
+    i = infos[0]
+    return f"{i.get('internal_api')} {i.get('version', '')}, kernel {i.get('architecture')}, {i.get('num_threads')} threads"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()
-    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
-                                        if torch else ", torch not installed"))
+    print(f"numpy {np.__version__} ({blas_kernel()})" + (
+        f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
     print(f"\n{'conv forward + backward (float32)':<34}{'cnnlib ms':>10}{'torch ms':>10}{'ratio':>8}")
     for name, n, c, h, o, k, p in LAYERS:
         ours, theirs = bench_layer(n, c, h, o, k, p, args.repeat)
