@@ -281,6 +281,9 @@ def conv1d_backward(dy, x, weight, stride=1, padding=0, dilation=1):
     x4, w4, _, s, p, d = _conv1d_args(x, weight, None, stride, padding, dilation)
     dy = as_float_array(dy, "dy")
     check_ndim(dy, 3, "dy", "(N, C_out, L_out)")
+    expected = (x4.shape[0], w4.shape[0], conv_output_size(x4.shape[3], w4.shape[3], s[1], p[1], d[1]))
+    if dy.shape != expected:  # checked here so the message speaks of sequences, not 4-D arrays
+        raise ValueError(f"dy must have the output's shape {expected}, got {dy.shape}")
     dx, dw, db = conv2d_backward(dy[:, :, None, :], x4, w4, s, p, d)
     return dx[:, :, 0, :], dw[:, :, 0, :], db
 
@@ -433,6 +436,9 @@ def _pool1d_args(x, kernel_size, stride, padding):
     k = as_single(kernel_size, "kernel_size", 1)
     s = k if stride is None else as_single(stride, "stride", 1)
     p = as_single(padding, "padding", 0)
+    if 2 * p > k:  # checked here so the message speaks of one kernel length, not an (h, w) pair
+        raise ValueError(f"padding must be at most half the kernel size: kernel_size={k} allows "
+                         f"padding <= {k // 2}, got padding={p}")
     return x[:, :, None, :], (1, k), (1, s), (0, p)
 
 
@@ -447,6 +453,9 @@ def max_pool1d_backward(dy, x, kernel_size, stride=None, padding=0):
     x4, k, s, p = _pool1d_args(x, kernel_size, stride, padding)
     dy = as_float_array(dy, "dy")
     check_ndim(dy, 3, "dy", "(N, C, L_out)")
+    expected = (*x4.shape[:2], conv_output_size(x4.shape[3], k[1], s[1], p[1]))
+    if dy.shape != expected:
+        raise ValueError(f"dy must have the output's shape {expected}, got {dy.shape}")
     return max_pool2d_backward(dy[:, :, None, :], x4, k, s, p)[:, :, 0, :]
 
 

@@ -215,6 +215,10 @@ class Conv1d(Conv2d):
             self.bias.grad += db
         return dx[:, :, 0, :]
 
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[1]}, "
+                f"stride={self.stride[1]}, padding={self.padding[1]}, dilation={self.dilation[1]}")
+
     def config(self):
         c = super().config()
         c.update(kernel_size=self.kernel_size[1], stride=self.stride[1], padding=self.padding[1],
@@ -265,6 +269,9 @@ class MaxPool1d(MaxPool2d):
 
     def backward(self, dy):
         return super().backward(np.asarray(dy)[:, :, None, :])[:, :, 0, :]
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size[1]}, stride={self.stride[1]}, padding={self.padding[1]}"
 
     def config(self):
         return dict(kernel_size=self.kernel_size[1], stride=self.stride[1], padding=self.padding[1])

@@ -239,3 +239,17 @@ def test_pool_bad_input():
         F.max_pool2d_backward(np.zeros((1, 1, 2, 2)), x, 2)
     with pytest.raises(ValueError, match=r"pool_size"):
         reference.max_pooling(np.zeros((3, 3)), 4)
+
+
+def test_one_d_errors_and_reprs_speak_of_sequences():
+    from cnnlib import layers
+
+    x, w = np.zeros((1, 2, 6)), np.zeros((3, 2, 3))
+    with pytest.raises(ValueError, match=r"dy must have the output's shape \(1, 3, 4\), got \(1, 3, 5\)"):
+        F.conv1d_backward(np.zeros((1, 3, 5)), x, w)
+    with pytest.raises(ValueError, match=r"kernel_size=2 allows padding <= 1, got padding=2"):
+        F.max_pool1d(x, 2, padding=2)
+    with pytest.raises(ValueError, match=r"dy must have the output's shape \(1, 2, 3\)"):
+        F.max_pool1d_backward(np.zeros((1, 2, 4)), x, 2)
+    assert repr(layers.Conv1d(2, 3, 5, rng=0)) == "Conv1d(2, 3, kernel_size=5, stride=1, padding=0, dilation=1)"
+    assert repr(layers.MaxPool1d(2)) == "MaxPool1d(kernel_size=2, stride=2, padding=0)"
