@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test lint unit notebooks booktests browser bench lab clean vendor
+.PHONY: bench-native venv book test lint unit notebooks booktests browser bench lab voila clean vendor
 
 venv: $(STAMP)
 
@@ -22,16 +22,48 @@ lint: venv
 unit: venv
 	$(BIN)/pytest tests
 
-test: venv lint unit
+# The book is built first: tests/test_book.py and tests/test_browser.py check the built site.
+test: venv lint book unit notebooks
 
 bench: venv
 	$(BIN)/python bench/bench_core.py
 
-book: venv
-	@echo "book: nothing to build yet"
+# The same, with numpy's BLAS free to pick its best CPU kernel (see bench/bench_core.py).
+bench-native: venv
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_core.py
+
+# Pinned MathJax, require.js and the ipywidgets HTML manager, from the npm registry, into book/_vendor.
+vendor: venv
+	$(BIN)/python tools/vendor.py
+
+# Executes every notebook (cached in _build/.jupyter_cache: an unchanged notebook is not re-run) with
+# explorers in static mode, then builds _build/html with warnings as errors.
+# The execution cache only sees the notebooks: it is dropped when cnnlib's source changes, so a page
+# never shows outputs of an older library.
+CNNLIB_HASH := $(shell cat cnnlib/*.py cnnlib/*/*.py | sha256sum | cut -c1-16)
+
+book: venv vendor
+	@if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache; fi
+	CNNLIB_EXPLORER_MODE=static $(BIN)/jupyter-book build . --all -W --keep-going --builder html
+	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash
+
+# Every notebook in a fresh kernel (live explorers); numbers that matter are asserted in remove-cell cells.
+notebooks: venv
+	$(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+# Only the tests of the built book and the real browser (needs `make book` first).
+booktests: venv
+	$(BIN)/pytest tests/test_book.py tests/test_notebooks.py
+
+browser: venv
+	$(BIN)/pytest tests/test_browser.py
 
 lab: venv
 	$(BIN)/jupyter lab notebooks
 
+# The chapters as live apps (explorers re-render with a kernel): http://127.0.0.1:8866/
+voila: venv
+	$(BIN)/voila notebooks --Voila.ip=127.0.0.1 --no-browser
+
 clean:
-	rm -rf _build .jupyter_cache
+	rm -rf _build .jupyter_cache book/_vendor

@@ -122,7 +122,8 @@ def blas_kernel():
     if not infos:
         return "unknown BLAS"
     i = infos[0]
-    return f"{i.get('internal_api')} {i.get('version', '')}, kernel {i.get('architecture')}, {i.get('num_threads')} threads"
+    return (f"{i.get('internal_api')} {i.get('version', '')}, kernel {i.get('architecture')}, "
+            f"{i.get('num_threads')} threads")
 
 
 def main():

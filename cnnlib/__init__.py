@@ -1,13 +1,32 @@
 """cnnlib: a small, readable, fast numpy library for convolutional neural networks.
 
-Modules: ``functional`` (pure ops, forward and backward), ``layers``, ``losses``, ``optim``, ``training``,
-``gradcheck``, ``reference`` (the article's loops, fixed), ``data``; the book adds ``widgets``, ``explain``, ``io``.
+The core: ``functional`` (pure ops, forward and backward), ``layers``, ``losses``, ``optim``, ``training``,
+``gradcheck``, ``reference`` (the article's loops, fixed), ``data``, ``models``, ``io``; interpretability:
+``explain``; the book's experiments: ``analysis``, ``sequences``, ``gridworld``, ``timing``. The display
+modules ``viz``, ``widgets`` and ``explorers`` are imported on demand (they bring in matplotlib and ipywidgets).
 The API follows PyTorch's names and NCHW layout.
 """
 
-from . import data, functional, gradcheck, io, layers, losses, models, optim, reference, training
+from . import (
+    analysis,
+    data,
+    explain,
+    functional,
+    gradcheck,
+    gridworld,
+    io,
+    layers,
+    losses,
+    models,
+    optim,
+    reference,
+    sequences,
+    timing,
+    training,
+)
 
 __version__ = "0.1.0"
 __all__ = [
-    "data", "functional", "gradcheck", "io", "layers", "losses", "models", "optim", "reference", "training",
+    "analysis", "data", "explain", "functional", "gradcheck", "gridworld", "io", "layers", "losses", "models",
+    "optim", "reference", "sequences", "timing", "training",
 ]

@@ -15,3 +15,8 @@ def torch():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+# The built-book and browser fixtures, registered here once for every test module: a session-scoped
+# fixture imported into two modules would be instantiated twice (two Playwright loops in one process).
+from browser_helpers import browser, built_site, open_page, site_url  # noqa: E402, F401

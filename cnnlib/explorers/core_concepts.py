@@ -1,0 +1,905 @@
+"""Chapters 1 and 2: the parts of a CNN, each with the pure computation behind its picture and an explorer.
+
+Pure computations (tested, usable without widgets):
+
+* :func:`parse_kernel` — nine numbers (e.g. from nine text boxes) as a checked 3×3 kernel;
+* :func:`rgb_convolution_parts` — a multi-channel convolution split into its per-channel sums;
+* :func:`pool_windows`, :func:`max_pool_sources`, :func:`uncovered_cells` — where each pooled value came from;
+* :func:`activation` — an activation function and its derivative;
+* :func:`binary_losses` — cross-entropy and squared error for a predicted probability, with gradients;
+* :func:`gradient_descent` and :data:`SURFACES` — a gradient-descent path on a 2-D loss surface;
+* :func:`tiny_network` — the chain rule on a two-weight network, every intermediate number;
+* :func:`dense_head` — flatten → linear → softmax of a trained CNN on one image.
+
+Explorers (each ``*_explorer()`` returns something a notebook cell shows by ending with it):
+:func:`kernel_explorer` (editable 3×3 kernel live, presets static), :func:`rgb_explorer`,
+:func:`pooling_explorer`, :func:`dense_explorer`, :func:`activation_explorer`, :func:`loss_explorer`,
+:func:`gradient_descent_explorer` and, for chapter 1, :func:`feature_map_explorer`.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import data, viz
+from .. import functional as F
+from .._checks import as_int, as_pair
+from ..widgets import Choice, Explorer, FloatRange, IntRange, default_mode, new_figure
+from .convolution import INPUTS, _input
+
+__all__ = [
+    "parse_kernel",
+    "render_kernel",
+    "KernelEditor",
+    "kernel_explorer",
+    "closest_preset",
+    "RGB_KERNELS",
+    "rgb_convolution_parts",
+    "render_rgb",
+    "rgb_explorer",
+    "pool_windows",
+    "max_pool_sources",
+    "uncovered_cells",
+    "POOL_INPUTS",
+    "render_pooling",
+    "pooling_explorer",
+    "ACTIVATIONS",
+    "activation",
+    "render_activation",
+    "activation_explorer",
+    "binary_losses",
+    "render_losses",
+    "loss_explorer",
+    "Surface",
+    "SURFACES",
+    "gradient_descent",
+    "render_gradient_descent",
+    "gradient_descent_explorer",
+    "tiny_network",
+    "dense_head",
+    "dense_explorer",
+    "digit_examples",
+    "feature_map_explorer",
+]
+
+
+def _compact(render):
+    """Wrap a render function returning ``(figure, caption)`` so it returns a palette PNG (pages stay light)."""
+
+    @functools.wraps(render)
+    def wrapped(**kw):
+        fig, caption = render(**kw)
+        return viz.figure_png(fig), caption
+
+    return wrapped
+
+
+# =========================================================================== 2.1 convolution, editable kernel
+
+
+def parse_kernel(values, size: int = 3) -> np.ndarray:
+    """``size·size`` numbers (row by row, e.g. from nine number boxes) as a (size, size) float64 kernel.
+
+    Raises:
+        ValueError: wrong count, or a value that is not a finite number.
+    """
+    try:
+        k = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"kernel values must be numbers, got {values!r}") from exc
+    if k.size != size * size:
+        raise ValueError(f"kernel needs {size * size} values ({size}×{size}), got {k.size}")
+    if not np.all(np.isfinite(k)):
+        raise ValueError(f"kernel values must be finite numbers, got {k.tolist()}")
+    return k.reshape(size, size)
+
+
+def render_kernel(image: str, kernel):
+    """Input, kernel (numbers printed) and output of a 'same' convolution (padding 1), with colour bars.
+
+    Args:
+        image: one of :data:`cnnlib.explorers.convolution.INPUTS`.
+        kernel: 3×3 numbers.
+
+    Returns:
+        ``(figure, caption)``.
+
+    Raises:
+        ValueError: unknown image or a bad kernel.
+    """
+    k = parse_kernel(kernel)
+    x = _input(image)
+    y = F.conv2d(x[None, None], k[None, None], padding=1)[0, 0]
+    fig, axes = new_figure(6.0, 2.2, ncols=3, gridspec_kw={"width_ratios": [1, 0.75, 1.25]})
+    viz.show_image(axes[0], x, f"input {x.shape[0]}×{x.shape[1]}", vmin=0, vmax=1, cmap="gray")
+    viz.show_kernel(axes[1], k, "kernel (weights)")
+    viz.show_image(axes[2], y, f"output {y.shape[0]}×{y.shape[1]}", colorbar=True)
+    caption = (f"kernel sum {k.sum():.3g} (1 keeps the brightness, 0 keeps only changes); "
+               f"output from {y.min():.2f} to {y.max():.2f}")
+    return fig, caption
+
+
+class KernelEditor:
+    """The convolution with an editable 3×3 kernel.
+
+    Live (a kernel is running): a preset menu, the input, and nine number boxes holding the kernel;
+    picking a preset fills the boxes, editing a box recomputes the output. Static (the built book):
+    the presets only, precomputed (:class:`~cnnlib.widgets.Explorer` cannot offer free numbers).
+
+    Args:
+        presets: name → 3×3 kernel (default :data:`cnnlib.data.KERNELS`).
+        static_presets: the presets precomputed for the static page.
+        title: heading shown above the controls.
+    """
+
+    def __init__(self, presets=None, static_presets: Sequence[str] | None = None, title: str | None = None):
+        self.presets = {n: parse_kernel(k) for n, k in (presets or data.KERNELS).items()}
+        self.static_presets = list(static_presets or self.presets)
+        unknown = [n for n in self.static_presets if n not in self.presets]
+        if unknown:
+            raise ValueError(f"static_presets {unknown} are not among the presets {list(self.presets)}")
+        self.title = title
+        self.widget = None
+
+    def static_explorer(self) -> Explorer:
+        """The presets-only explorer used in static mode."""
+        return Explorer(
+            controls={
+                "image": Choice(list(INPUTS), label="input", style="buttons", static=["photo"]),
+                "preset": Choice(list(self.presets), "sobel x", label="kernel", style="dropdown",
+                                 static=self.static_presets),
+            },
+            render=_compact(lambda image, preset: render_kernel(image, self.presets[preset])),
+            title=self.title,
+        )
+
+    def build(self, mode: str | None = None):
+        """The widget in ``mode`` (``None``: :func:`cnnlib.widgets.default_mode`)."""
+        mode = default_mode() if mode is None else mode
+        if mode == "static":
+            self.widget = self.static_explorer().build("static")
+        elif mode == "live":
+            self.widget = self._build_live()
+        else:
+            raise ValueError(f"mode must be 'live', 'static' or None, got {mode!r}")
+        return self.widget
+
+    def show(self, mode: str | None = None) -> None:
+        from IPython.display import display
+
+        display(self.build(mode))
+
+    def _ipython_display_(self):
+        self.show()
+
+    def _build_live(self):
+        import io
+
+        import ipywidgets as widgets
+
+        preset = widgets.Dropdown(options=list(self.presets), value="sobel x", description="preset")
+        preset.add_class("explorer-control-preset")
+        image = widgets.ToggleButtons(options=list(INPUTS), description="input",
+                                      style={"button_width": "auto"})
+        image.add_class("explorer-control-image")
+        boxes = [widgets.FloatText(step=0.1, layout=widgets.Layout(width="70px")) for _ in range(9)]
+        for b in boxes:
+            b.add_class("explorer-control-kernel")
+        grid = widgets.GridBox(boxes, layout=widgets.Layout(grid_template_columns="repeat(3, 74px)"))
+        picture = widgets.Image(format="png")
+        caption = widgets.HTML()
+        busy = {"filling": False}
+
+        def update(_change=None):
+            if busy["filling"]:
+                return
+            try:
+                fig, text = render_kernel(image.value, [b.value for b in boxes])
+            except ValueError as exc:
+                caption.value = f"<b>Not possible:</b> {html.escape(str(exc))}"
+                return
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=fig.dpi)
+            picture.value = buf.getvalue()
+            picture.width = str(int(fig.get_figwidth() * fig.dpi))  # natural size: never stretched and blurred
+            caption.value = f'<span style="font-family:monospace;font-size:90%">{html.escape(text)}</span>'
+
+        def fill(_change=None):
+            busy["filling"] = True
+            for b, v in zip(boxes, self.presets[preset.value].ravel(), strict=True):
+                b.value = round(float(v), 4)
+            busy["filling"] = False
+            update()
+
+        preset.observe(fill, names="value")
+        image.observe(update, names="value")
+        for b in boxes:
+            b.observe(update, names="value")
+        fill()
+        left = widgets.VBox([preset, widgets.HTML("<small>kernel weights (edit me):</small>"), grid])
+        parts = [widgets.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
+        parts += [image, widgets.HBox([left]), picture, caption]
+        box = widgets.VBox(parts)
+        box.add_class("cnn-explorer")
+        box._explorer_update = update
+        box._explorer_controls = {"preset": preset, "image": image, "kernel": boxes}
+        return box
+
+
+def kernel_explorer(title: str | None = "Your own kernel") -> KernelEditor:
+    """Chapter 2.1: an editable 3×3 kernel (live) beside the presets (static: four presets on the photo)."""
+    return KernelEditor(static_presets=["sharpen", "sobel y", "outline", "emboss"],
+                        title=title)
+
+
+def closest_preset(kernel, presets=None) -> tuple[str, float]:
+    """The named kernel most like ``kernel`` (largest absolute cosine similarity), and that cosine.
+
+    A negative cosine means "the same pattern with the opposite sign" (e.g. a dark-to-bright edge
+    detector instead of bright-to-dark); ±1 is an exact match up to scale.
+
+    Args:
+        kernel: a kernel (any shape matching the presets).
+        presets: name → kernel (default :data:`cnnlib.data.KERNELS`).
+
+    Raises:
+        ValueError: an all-zero kernel, or shapes that differ.
+    """
+    presets = data.KERNELS if presets is None else presets
+    k = np.asarray(kernel, dtype=np.float64).ravel()
+    if not np.any(k):
+        raise ValueError("kernel must not be all zeros: it matches every pattern equally")
+    best = ("", 0.0)
+    for name, p in presets.items():
+        p = np.asarray(p, dtype=np.float64).ravel()
+        if p.shape != k.shape:
+            raise ValueError(f"kernel has {k.size} values but preset {name!r} has {p.size}")
+        cos = float(k @ p / (np.linalg.norm(k) * np.linalg.norm(p)))
+        if abs(cos) > abs(best[1]):
+            best = (name, cos)
+    return best
+
+
+# =========================================================================== 2.1 several channels
+
+
+def _rgb_kernels():
+    sobel = data.KERNELS["sobel x"]
+    centre = np.zeros((3, 3))
+    centre[1, 1] = 1.0
+    grey = np.array([0.299, 0.587, 0.114])
+    out = {
+        "edges in brightness": grey[:, None, None] * sobel,
+        "edges in red only": np.stack([sobel, 0 * sobel, 0 * sobel]),
+        "red minus blue": np.stack([centre, 0 * centre, -centre]),
+        "green, ignore the rest": np.stack([0 * centre, centre, 0 * centre]),
+    }
+    for v in out.values():
+        v.setflags(write=False)
+    return out
+
+
+#: (3, 3, 3) kernels (input channel R, G, B; then 3×3) for the multi-channel demonstration.
+RGB_KERNELS = _rgb_kernels()
+
+
+@functools.cache
+def _rgb_photo(size: int = 48) -> np.ndarray:
+    return np.ascontiguousarray(data.sample_image(size=size, rgb=True).transpose(2, 0, 1))  # (3, H, W)
+
+
+def rgb_convolution_parts(image, kernel, bias: float = 0.0, padding: int = 1):
+    """One output channel of a convolution over a multi-channel input, split into its per-channel parts.
+
+    ``y = b + Σ_c (x_c ⋆ k_c)``: one kernel spans all C input channels; each channel is correlated with its
+    own 2-D slice of the kernel and the C results are *summed* into a single map.
+
+    Args:
+        image: (C, H, W) input.
+        kernel: (C, kh, kw), one 2-D slice per input channel.
+        bias: the output channel's bias.
+        padding: zero padding on each side.
+
+    Returns:
+        ``(parts, y)``: parts (C, H_out, W_out), the correlation of each channel with its slice;
+        y (H_out, W_out) = parts.sum(0) + bias, equal to :func:`cnnlib.functional.conv2d` with weight
+        ``kernel[None]``.
+
+    Raises:
+        ValueError: the channel counts differ or shapes are wrong.
+    """
+    x = np.asarray(image, dtype=np.float64)
+    k = np.asarray(kernel, dtype=np.float64)
+    if x.ndim != 3 or k.ndim != 3:
+        raise ValueError(f"image must be (C, H, W) and kernel (C, kh, kw), got {x.shape} and {k.shape}")
+    if x.shape[0] != k.shape[0]:
+        raise ValueError(f"kernel must have one slice per input channel: image has {x.shape[0]} channels, "
+                         f"kernel {k.shape[0]}")
+    parts = np.stack([F.conv2d(x[None, c:c + 1], k[None, c:c + 1], padding=padding)[0, 0] for c in range(len(x))])
+    return parts, parts.sum(axis=0) + bias
+
+
+def render_rgb(kernel: str):
+    """The photo's three channels, the three slices of one (3, 3, 3) kernel, the three partial maps and
+    their sum — the single output channel of that kernel."""
+    if kernel not in RGB_KERNELS:
+        raise ValueError(f"kernel must be one of {list(RGB_KERNELS)}, got {kernel!r}")
+    x = _rgb_photo()
+    k = RGB_KERNELS[kernel]
+    parts, y = rgb_convolution_parts(x, k)
+    fig, axes = new_figure(6.4, 4.3, ncols=4, nrows=3)
+    names = ("red", "green", "blue")
+    cmaps = ("Reds_r", "Greens_r", "Blues_r")
+    kmax = float(np.abs(k).max()) or 1.0
+    _, lo, hi = viz.color_limits(np.concatenate([parts.ravel(), y.ravel()]), symmetric=True)
+    for c in range(3):
+        viz.show_image(axes[0, c], x[c], f"input: {names[c]}", cmap=cmaps[c], vmin=0, vmax=1)
+        viz.show_kernel(axes[1, c], k[c], f"kernel slice {c} ({names[c]})", vmax=kmax)
+        viz.show_image(axes[2, c], parts[c], f"{names[c]} ⋆ slice {c}", cmap=viz.SIGNED_CMAP, vmin=lo, vmax=hi)
+    viz.show_image(axes[0, 3], x.transpose(1, 2, 0), "the RGB photo")
+    axes[1, 3].set_axis_off()
+    axes[1, 3].text(0.5, 0.5, "one kernel\n(3, 3, 3)\nspans all\n3 channels", ha="center", va="center",
+                    fontsize=8, transform=axes[1, 3].transAxes)
+    im = viz.show_image(axes[2, 3], y, "sum = ONE output map", cmap=viz.SIGNED_CMAP, vmin=lo, vmax=hi)
+    cb = fig.colorbar(im, ax=axes[2, :].tolist(), shrink=0.8, aspect=15)
+    cb.ax.tick_params(labelsize=6)
+    return fig, f"output shape {y.shape[0]}×{y.shape[1]}: three channels in, one map out (per kernel)"
+
+
+def rgb_explorer(title: str | None = "One kernel, three channels") -> Explorer:
+    """Chapter 2.1: a (3, 3, 3) kernel on an RGB photo, channel by channel, and the sum (4 states)."""
+    return Explorer(controls={"kernel": Choice(list(RGB_KERNELS), label="kernel", style="dropdown")},
+                    render=_compact(render_rgb), title=title)
+
+
+# =========================================================================== 2.2 pooling
+
+
+def pool_windows(shape, kernel_size, stride=None) -> np.ndarray:
+    """Top-left corners of the pooling windows (no padding).
+
+    Args:
+        shape: (H, W) of the input.
+        kernel_size, stride: ints or (h, w) pairs; ``stride=None`` means ``kernel_size``.
+
+    Returns:
+        (H_out, W_out, 2) int array: ``[i, j] = (row, col)`` of the window of output (i, j).
+
+    Raises:
+        ValueError: the window is larger than the input, or a size is not a positive integer.
+    """
+    h, w = as_pair(shape, "shape", 1)
+    kh, kw = as_pair(kernel_size, "kernel_size", 1)
+    sh, sw = (kh, kw) if stride is None else as_pair(stride, "stride", 1)
+    ho, wo = F.conv_output_size(h, kh, sh), F.conv_output_size(w, kw, sw)
+    rows, cols = np.meshgrid(np.arange(ho) * sh, np.arange(wo) * sw, indexing="ij")
+    return np.stack([rows, cols], axis=-1)
+
+
+def max_pool_sources(x, kernel_size, stride=None) -> np.ndarray:
+    """For max pooling of the 2-D array x: the input cell each output value came from.
+
+    Ties go to the first maximum in row-major order, as in :func:`cnnlib.functional.max_pool2d` and PyTorch.
+
+    Returns:
+        (H_out, W_out, 2) int array of (row, col) in x; ``x[src[..., 0], src[..., 1]]`` equals
+        ``max_pool2d(x)``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D (H, W), got shape {x.shape}")
+    corners = pool_windows(x.shape, kernel_size, stride)
+    kh, kw = as_pair(kernel_size, "kernel_size", 1)
+    src = np.empty_like(corners)
+    for (i, j), _ in np.ndenumerate(corners[..., 0]):
+        r, c = corners[i, j]
+        flat = int(np.argmax(x[r:r + kh, c:c + kw]))
+        src[i, j] = (r + flat // kw, c + flat % kw)
+    return src
+
+
+def uncovered_cells(shape, kernel_size, stride=None) -> np.ndarray:
+    """(H, W) bool: True for input cells that no pooling window covers (stride larger than the window,
+    or rows/columns left over at the border) — pooling never looks at them."""
+    h, w = as_pair(shape, "shape", 1)
+    kh, kw = as_pair(kernel_size, "kernel_size", 1)
+    seen = np.zeros((h, w), dtype=bool)
+    for r, c in pool_windows((h, w), kernel_size, stride).reshape(-1, 2):
+        seen[r:r + kh, c:c + kw] = True
+    return ~seen
+
+
+@functools.cache
+def _pool_input(name: str) -> np.ndarray:
+    if name == "numbers 7×7":
+        return np.random.default_rng(3).integers(0, 10, size=(7, 7)).astype(np.float64)
+    if name == "digit 8×8":
+        return digit_examples()[0][4, 0].astype(np.float64) * 16  # the digit's original 0..16 grey levels
+    raise ValueError(f"input must be one of {POOL_INPUTS}, got {name!r}")
+
+
+#: Inputs of the pooling explorer.
+POOL_INPUTS = ("numbers 7×7", "digit 8×8")
+
+
+def _colors(n: int):
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
+    return [cmap(i % 10) for i in range(n)]
+
+
+def render_pooling(image: str, mode: str, size: int, stride: int):
+    """The input with every number, the pooled output, and for each output cell (matched by colour) the
+    input cell it came from (max) or the window it averages (avg); grey hatching marks unseen cells."""
+    from matplotlib.patches import Rectangle
+
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    x = _pool_input(image)
+    pool = F.max_pool2d if mode == "max" else F.avg_pool2d
+    y = pool(x[None, None], size, stride)[0, 0]  # raises ValueError if the window does not fit
+    corners = pool_windows(x.shape, size, stride)
+    colors = _colors(y.size)
+    fig, axes = new_figure(6.0, 3.0, ncols=2, gridspec_kw={"width_ratios": [x.shape[1], max(y.shape[1], 3)]})
+    vmax = float(x.max()) or 1.0
+    for ax, a, title in ((axes[0], x, f"input {x.shape[0]}×{x.shape[1]}"),
+                         (axes[1], y, f"{mode} pool {size}×{size}, stride {stride} → {y.shape[0]}×{y.shape[1]}")):
+        ax.imshow(a, cmap="Greys", vmin=0, vmax=vmax * 1.6, interpolation="nearest")
+        viz.annotate_cells(ax, a, fmt="{:.0f}" if mode == "max" or a is x else "{:.1f}", fontsize=7)
+        ax.set_title(title, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    src = max_pool_sources(x, size, stride) if mode == "max" else None
+    for n, ((i, j), col) in enumerate(zip(np.ndindex(*y.shape), colors, strict=True)):
+        axes[1].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=col, linewidth=2.5))
+        if mode == "max":
+            r, c = src[i, j]
+            inset = 0.08 + 0.1 * (n % 3)  # several outputs may share a source: nest their frames
+            axes[0].add_patch(Rectangle((c - 0.5 + inset, r - 0.5 + inset), 1 - 2 * inset, 1 - 2 * inset,
+                                        fill=False, edgecolor=col, linewidth=2))
+        else:
+            r, c = corners[i, j]
+            inset = 0.06 + 0.08 * (n % 3)
+            axes[0].add_patch(Rectangle((c - 0.5 + inset, r - 0.5 + inset), size - 2 * inset, size - 2 * inset,
+                                        fill=False, edgecolor=col, linewidth=1.5))
+    for r, c in np.argwhere(uncovered_cells(x.shape, size, stride)):
+        axes[0].add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, hatch="///", edgecolor="0.6",
+                                    linewidth=0))
+    if y.shape[1] < 3:
+        axes[1].set_xlim(-0.5, 2.5)
+    n_unseen = int(uncovered_cells(x.shape, size, stride).sum())
+    what = "the cell holding its maximum" if mode == "max" else "the window it averages"
+    caption = (f"each output cell and {what} share a colour; {n_unseen} input cell(s) never looked at (hatched); "
+               f"output {y.shape[0]}×{y.shape[1]} = ⌊({x.shape[0]} − {size}) / {stride}⌋ + 1")
+    return fig, caption
+
+
+def pooling_explorer(title: str | None = "Pooling explorer") -> Explorer:
+    """Chapter 2.2: max or average pooling, window size and stride, with the source of every output value.
+
+    Live: both inputs, sizes 1–4, strides 1–4; static: the 7×7 numbers, sizes 2–3, strides 1–3 (2 modes × 2 × 3
+    = 12 states).
+    """
+    return Explorer(
+        controls={
+            "image": Choice(list(POOL_INPUTS), label="input", style="buttons", static=["numbers 7×7"]),
+            "mode": Choice(["max", "avg"], style="buttons"),
+            "size": IntRange(1, 4, value=2, label="window size", static=[2, 3]),
+            "stride": IntRange(1, 4, value=2, static=[1, 2, 3]),
+        },
+        render=_compact(render_pooling),
+        title=title,
+    )
+
+
+# =========================================================================== 2.4 activations
+
+
+#: Activation functions offered by :func:`activation`.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky relu")
+
+
+def activation(name: str, x, negative_slope: float = 0.1):
+    """An activation function and its derivative, computed with :mod:`cnnlib.functional`.
+
+    Args:
+        name: one of :data:`ACTIVATIONS`.
+        x: array of pre-activations.
+        negative_slope: slope of leaky ReLU for x < 0 (0.1 here, so it can be seen; PyTorch uses 0.01).
+
+    Returns:
+        ``(f(x), f'(x))``, both shaped like x. At x = 0 ReLU's derivative is taken as 0 (as frameworks do).
+
+    Raises:
+        ValueError: unknown name.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    one = np.ones_like(x)
+    if name == "sigmoid":
+        y = F.sigmoid(x)
+        return y, F.sigmoid_backward(one, y)
+    if name == "tanh":
+        y = F.tanh(x)
+        return y, F.tanh_backward(one, y)
+    if name == "relu":
+        return F.relu(x), F.relu_backward(one, x)
+    if name == "leaky relu":
+        return F.leaky_relu(x, negative_slope), F.leaky_relu_backward(one, x, negative_slope)
+    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+
+
+@functools.cache
+def _edge_map() -> np.ndarray:
+    """A signed feature map: vertical edges of the photo, scaled to [−1, 1]."""
+    x = data.sample_image(size=64)
+    y = F.conv2d(x[None, None], data.KERNELS["sobel x"][None, None], padding=1)[0, 0]
+    return y / np.abs(y).max()
+
+
+def render_activation(function: str, bias: float):
+    """Left: f and f′ on [−4, 4]. Right: a feature map (photo ⋆ sobel x, plus ``bias``) before and after f,
+    on one colour scale."""
+    z = np.linspace(-4, 4, 401)
+    f, df = activation(function, z)
+    before = _edge_map() + bias
+    after, _ = activation(function, before)
+    fig, axes = new_figure(7.0, 2.3, ncols=3, gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    ax = axes[0]
+    ax.axhline(0, color="0.8", lw=0.8)
+    ax.axvline(0, color="0.8", lw=0.8)
+    ax.plot(z, f, color="C0", label=f"{function}(x)")
+    ax.plot(z, df, color="C3", ls="--", label="derivative")
+    ax.set_ylim(-1.3, 2.0)
+    ax.set_xlabel("x (pre-activation)", fontsize=7)
+    ax.legend(fontsize=6, loc="upper left")
+    ax.tick_params(labelsize=6)
+    ax.set_title(f"{function} and its slope", fontsize=8)
+    m = float(max(np.abs(before).max(), np.abs(after).max()))
+    viz.show_image(axes[1], before, f"before: edges {bias:+g}", cmap=viz.SIGNED_CMAP, vmin=-m, vmax=m)
+    im = viz.show_image(axes[2], after, f"after {function}", cmap=viz.SIGNED_CMAP, vmin=-m, vmax=m)
+    cb = fig.colorbar(im, ax=axes[1:].tolist(), shrink=0.8, aspect=15)
+    cb.ax.tick_params(labelsize=6)
+    zero = float(np.mean(after == 0))
+    slope_small = float(np.mean(activation(function, before)[1] < 0.05))
+    return fig, (f"after {function}: {zero:.0%} of the map is exactly 0; "
+                 f"{slope_small:.0%} of positions have slope < 0.05 (almost no gradient flows back there)")
+
+
+def activation_explorer(title: str | None = "Activation explorer") -> Explorer:
+    """Chapter 2.4: four activations with derivatives, and a feature map before/after (static: 4 × 2 = 8 states)."""
+    return Explorer(
+        controls={
+            "function": Choice(list(ACTIVATIONS), "relu", style="buttons"),
+            "bias": FloatRange(-0.5, 0.5, num=11, value=0.0, label="bias added before", static=[0.0, 0.5]),
+        },
+        render=_compact(render_activation),
+        title=title,
+    )
+
+
+# =========================================================================== 2.5 losses
+
+
+def binary_losses(p) -> dict:
+    """Cross-entropy and squared error when the network gives the true class probability p.
+
+    Two classes, target one-hot (0, 1), prediction (1 − p, p) = softmax of logits (0, z), so p = σ(z).
+    Gradients are taken with respect to the logit z, the number the network actually changes:
+
+    * cross-entropy ``−log p``, gradient ``p − 1``;
+    * squared error ``((1−p − 0)² + (p − 1)²) / 2 = (1 − p)²`` (the mean of :class:`cnnlib.losses.MSELoss`),
+      gradient ``−2 (1 − p) · p (1 − p)``, which vanishes when p → 0: a confidently wrong network barely learns.
+
+    Args:
+        p: probability of the true class, 0 < p < 1 (array or float).
+
+    Returns:
+        dict with ``"ce"``, ``"mse"``, ``"dce_dz"``, ``"dmse_dz"`` (arrays shaped like p).
+
+    Raises:
+        ValueError: p outside (0, 1).
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if np.any(~(p > 0) | ~(p < 1)):
+        raise ValueError(f"p must be strictly between 0 and 1, got {p.tolist()}")
+    return {
+        "ce": -np.log(p),
+        "mse": (1 - p) ** 2,
+        "dce_dz": p - 1,
+        "dmse_dz": -2 * (1 - p) ** 2 * p,
+    }
+
+
+def render_losses(p: float):
+    """Each loss against p, and the size of its gradient with respect to the logit, with the current p marked."""
+    grid = np.linspace(0.005, 0.995, 199)
+    g, now = binary_losses(grid), binary_losses(p)
+    fig, axes = new_figure(6.0, 2.3, ncols=2)
+    ax = axes[0]
+    ax.plot(grid, g["ce"], color="C0", label="cross-entropy −log p")
+    ax.plot(grid, g["mse"], color="C1", label="squared error (1−p)²")
+    ax.plot([p, p], [now["ce"], now["mse"]], "o", color="k", ms=4)
+    ax.set_ylim(0, 5)
+    ax.set_title("loss", fontsize=8)
+    ax2 = axes[1]
+    ax2.plot(grid, np.abs(g["dce_dz"]), color="C0", label="cross-entropy")
+    ax2.plot(grid, np.abs(g["dmse_dz"]), color="C1", label="squared error")
+    ax2.plot([p, p], [abs(now["dce_dz"]), abs(now["dmse_dz"])], "o", color="k", ms=4)
+    ax2.set_ylim(0, 1.05)
+    ax2.set_title("|gradient| w.r.t. the logit z (how hard it learns)", fontsize=8)
+    for a in axes:
+        a.axvline(p, color="0.6", lw=0.8, ls=":")
+        a.set_xlabel("p = predicted probability of the true class", fontsize=7)
+        a.tick_params(labelsize=6)
+        a.legend(fontsize=6, loc="upper right")
+    caption = (f"p = {p:g}: cross-entropy {float(now['ce']):.3f} (gradient {float(now['dce_dz']):+.3f}), "
+               f"squared error {float(now['mse']):.3f} (gradient {float(now['dmse_dz']):+.3f})")
+    return fig, caption
+
+
+def loss_explorer(title: str | None = "Loss explorer") -> Explorer:
+    """Chapter 2.5: a predicted-probability slider; cross-entropy against squared error (static: 8 states)."""
+    return Explorer(
+        controls={"p": FloatRange(0.01, 0.99, num=99, value=0.1, decimals=2, label="predicted p(true class)",
+                                  static=[0.01, 0.1, 0.3, 0.5, 0.9, 0.99])},
+        render=_compact(render_losses),
+        title=title,
+    )
+
+
+# =========================================================================== 2.6 backpropagation
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2-D loss surface: ``f(x, y)`` and its gradient, with a start point and the view box."""
+
+    name: str
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray], np.ndarray]
+    start: tuple[float, float]
+    extent: float = 3.0
+    note: str = ""
+
+
+def _quadratic(name, a, b, start, note):
+    return Surface(name, lambda x, y: 0.5 * (a * x * x + b * y * y),
+                   lambda w: np.array([a * w[0], b * w[1]]), start, note=note)
+
+
+#: The loss surfaces of the gradient-descent explorer, by name. For ``½(a x² + b y²)`` plain gradient
+#: descent multiplies each coordinate by ``(1 − η a)`` and ``(1 − η b)`` every step: it diverges exactly
+#: when η > 2 / max(a, b).
+SURFACES = {
+    "round bowl": _quadratic("round bowl", 2.0, 2.0, (-2.5, 2.0), "½(2x² + 2y²): diverges for η > 1"),
+    "narrow valley": _quadratic("narrow valley", 1.0, 5.0, (-2.7, 1.5), "½(x² + 5y²): diverges for η > 0.4"),
+    "two minima": Surface(
+        "two minima",
+        lambda x, y: (x * x - 1) ** 2 + 0.5 * y * y + 0.3 * x,
+        lambda w: np.array([4 * w[0] * (w[0] ** 2 - 1) + 0.3, w[1]]),
+        (0.2, 1.8), extent=2.0,
+        note="(x² − 1)² + ½y² + 0.3x: where you end up depends on where you start and on η",
+    ),
+}
+
+
+def gradient_descent(grad: Callable[[np.ndarray], np.ndarray], start, lr: float, steps: int,
+                     blow_up: float = 1e6) -> np.ndarray:
+    """The path of plain gradient descent ``w ← w − η ∇f(w)``.
+
+    Args:
+        grad: ``grad(w) -> ∇f(w)`` for a point w (array of shape (d,)).
+        start: the first point (d numbers).
+        lr: the learning rate η > 0.
+        steps: number of updates (>= 0).
+        blow_up: stop early once a coordinate exceeds this in magnitude (a diverged run).
+
+    Returns:
+        (n, d) array: the start and each point after an update (n = steps + 1 unless it blew up).
+
+    Raises:
+        ValueError: lr not a positive finite number.
+    """
+    lr = float(lr)
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr}")
+    steps = as_int(steps, "steps", 0)
+    w = np.asarray(start, dtype=np.float64).copy()
+    path = [w.copy()]
+    for _ in range(steps):
+        w = w - lr * np.asarray(grad(w), dtype=np.float64)
+        path.append(w.copy())
+        if not np.all(np.isfinite(w)) or np.abs(w).max() > blow_up:
+            break
+    return np.array(path)
+
+
+@functools.cache
+def _surface_grid(name: str, n: int = 81):
+    s = SURFACES[name]
+    g = np.linspace(-s.extent, s.extent, n)
+    xx, yy = np.meshgrid(g, g)
+    return xx, yy, s.f(xx, yy)
+
+
+def render_gradient_descent(surface: str, lr: float, steps: int):
+    """Contours of the surface with the descent path, and the loss at each step (log scale)."""
+    if surface not in SURFACES:
+        raise ValueError(f"surface must be one of {list(SURFACES)}, got {surface!r}")
+    s = SURFACES[surface]
+    path = gradient_descent(s.grad, s.start, lr, steps)
+    losses = s.f(path[:, 0], path[:, 1])
+    e = s.extent
+    xx, yy, zz = _surface_grid(surface)
+    fig, axes = new_figure(6.4, 2.8, ncols=2, gridspec_kw={"width_ratios": [1.1, 1]})
+    ax = axes[0]
+    levels = np.quantile(zz, np.linspace(0.0, 0.95, 14))
+    cs = ax.contourf(xx, yy, zz, levels=levels, cmap="viridis", extend="max")
+    cb = fig.colorbar(cs, ax=ax, shrink=0.85)
+    cb.ax.tick_params(labelsize=6)
+    cb.set_label("loss", fontsize=7)
+    ax.plot(path[:, 0], path[:, 1], "-o", color="white", ms=2.5, lw=1)
+    ax.plot(*path[0], "o", color="orange", ms=5, label="start")
+    ax.plot(*path[-1], "X", color="red", ms=6, label="end")
+    ax.set_xlim(-e, e)
+    ax.set_ylim(-e, e)
+    ax.set_xlabel("weight w₁", fontsize=7)
+    ax.set_ylabel("weight w₂", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=6, loc="lower right")
+    ax.set_title(f"{surface}, η = {lr:g}", fontsize=8)
+    ax2 = axes[1]
+    shift = min(0.0, float(zz.min())) - 1e-3  # the log axis needs positive values
+    ax2.semilogy(np.arange(len(losses)), losses - shift, "-o", ms=2.5)
+    ax2.set_xlabel("step", fontsize=7)
+    ax2.set_ylabel("loss" + (f" − ({shift:.2f})" if shift < -0.01 else ""), fontsize=7)
+    ax2.tick_params(labelsize=6)
+    ax2.set_title("loss after each step", fontsize=8)
+    ax2.set_xlim(0, steps)
+    diverged = len(path) < steps + 1 or losses[-1] > losses[0]
+    verdict = "DIVERGED: each step overshoots further" if diverged else f"final loss {losses[-1]:.4g}"
+    return fig, f"{s.note}. After {len(path) - 1} steps: {verdict} (start loss {losses[0]:.3g})"
+
+
+def gradient_descent_explorer(title: str | None = "Gradient-descent explorer") -> Explorer:
+    """Chapter 2.6: learning rate and number of steps on three 2-D loss surfaces (static: 3 × 4 rates, 20 steps)."""
+    rates = [0.01, 0.05, 0.1, 0.2, 0.3, 0.35, 0.45, 0.6, 0.9, 1.05]
+    return Explorer(
+        controls={
+            "surface": Choice(list(SURFACES), style="buttons"),
+            "lr": Choice(rates, 0.3, label="learning rate η", static=[0.05, 0.3, 0.45, 1.05]),
+            "steps": Choice([5, 10, 20, 40, 80], 20, static=[20]),
+        },
+        render=_compact(render_gradient_descent),
+        title=title,
+    )
+
+
+def tiny_network(x: float, w1: float, b1: float, w2: float, b2: float, target: float) -> dict:
+    """Forward and backward pass of the smallest network worth the name, with every intermediate number.
+
+    ``z = w1·x + b1``, ``h = σ(z)``, ``ŷ = w2·h + b2``, ``L = ½(ŷ − target)²``. The backward pass is the
+    chain rule, one local derivative at a time, from L back to each parameter.
+
+    Returns:
+        dict: forward values ``z, h, y_hat, loss`` and gradients ``dL_dyhat, dL_dw2, dL_db2, dL_dh, dL_dz,
+        dL_dw1, dL_db1, dL_dx`` (floats).
+    """
+    z = w1 * x + b1
+    h = float(F.sigmoid(np.array(z)))
+    y_hat = w2 * h + b2
+    loss = 0.5 * (y_hat - target) ** 2
+    dL_dyhat = y_hat - target  # d/dŷ of ½(ŷ − t)²
+    dL_dw2 = dL_dyhat * h  # ŷ = w2·h + b2
+    dL_db2 = dL_dyhat
+    dL_dh = dL_dyhat * w2
+    dL_dz = float(F.sigmoid_backward(np.array(dL_dh), np.array(h)))  # σ'(z) = h(1 − h)
+    return {
+        "z": z, "h": h, "y_hat": y_hat, "loss": loss,
+        "dL_dyhat": dL_dyhat, "dL_dw2": dL_dw2, "dL_db2": dL_db2, "dL_dh": dL_dh, "dL_dz": dL_dz,
+        "dL_dw1": dL_dz * x, "dL_db1": dL_dz, "dL_dx": dL_dz * w1,
+    }
+
+
+# =========================================================================== 2.3 fully connected; chapter 1
+
+
+@functools.cache
+def digit_examples():
+    """The first test digit of each class: ``(x (10, 1, 8, 8) float32, y (10,) = 0..9)``."""
+    _, _, x_test, y_test = data.load_digits()
+    idx = [int(np.flatnonzero(y_test == d)[0]) for d in range(10)]
+    return x_test[idx], y_test[idx]
+
+
+def dense_head(model, x):
+    """Run a CNN that ends with ``Flatten, Linear`` on images and return the fully connected stage's numbers.
+
+    Args:
+        model: a :class:`cnnlib.layers.Sequential` whose last two layers are Flatten and Linear
+            (e.g. :func:`cnnlib.models.trained_digits_cnn`).
+        x: (N, C, H, W) images.
+
+    Returns:
+        ``(features, logits, probs)``: the flattened feature vectors (N, D) fed to the linear layer,
+        its outputs (N, K) and their softmax (N, K).
+
+    Raises:
+        ValueError: the model does not end with Flatten, Linear.
+    """
+    from ..layers import Flatten, Linear
+
+    layers = list(model.layers)
+    if len(layers) < 2 or not isinstance(layers[-2], Flatten) or not isinstance(layers[-1], Linear):
+        raise ValueError(f"model must end with Flatten, Linear; it ends with {[type(m).__name__ for m in layers[-2:]]}")
+    model.eval()
+    h = np.asarray(x)
+    for layer in layers[:-1]:
+        h = layer.forward(h)
+    logits = layers[-1].forward(h)
+    return h, logits, F.softmax(logits, axis=1)
+
+
+def dense_explorer(model, title: str | None = "Flatten → linear → softmax") -> Explorer:
+    """Chapter 2.3: pick a digit; see the flattened features, the ten scores and their softmax (10 states)."""
+    xs, ys = digit_examples()
+    feats, logits, probs = dense_head(model, xs)
+
+    def render(digit: int):
+        i = int(digit)
+        fig, axes = new_figure(7.0, 2.2, ncols=3, gridspec_kw={"width_ratios": [0.8, 1.6, 1.4]})
+        viz.show_image(axes[0], xs[i, 0], f"input: a {ys[i]}", vmin=0, vmax=1, cmap="gray")
+        f = feats[i]
+        viz.show_image(axes[1], f.reshape(8, -1), f"flattened: {f.size} numbers (shown 8 per column)",
+                       colorbar=True)
+        ax = axes[2]
+        colors = ["C2" if k == probs[i].argmax() else "C0" for k in range(probs.shape[1])]
+        ax.bar(np.arange(probs.shape[1]), probs[i], color=colors)
+        for k, (p, z) in enumerate(zip(probs[i], logits[i], strict=True)):
+            ax.text(k, p + 0.02, f"{z:.0f}", ha="center", fontsize=6)
+        ax.set_ylim(0, 1.15)
+        ax.set_xticks(range(probs.shape[1]))
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel("class (logit printed above its bar)", fontsize=7)
+        ax.set_ylabel("softmax probability", fontsize=7)
+        ax.set_title(f"predicted {probs[i].argmax()} with p = {probs[i].max():.3f}", fontsize=8)
+        return fig, f"logits z = W·features + b, W is {logits.shape[1]}×{f.size}; p = softmax(z) sums to 1"
+
+    return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=_compact(render), title=title)
+
+
+def feature_map_explorer(model, title: str | None = "What the first layer sees") -> Explorer:
+    """Chapter 1: pick a digit; see it and the first layer's feature maps after ReLU (10 states)."""
+    xs, ys = digit_examples()
+    conv, act = model.layers[0], model.layers[1]
+    maps = act.forward(conv.forward(xs))  # (10, C, 8, 8)
+
+    vmax = float(maps.max()) or 1.0
+
+    def render(digit: int):
+        i = int(digit)
+        n = maps.shape[1]
+        ncols = (n + 1) // 2 + 1
+        fig, axes = new_figure(0.85 * ncols + 0.6, 2.0, ncols=ncols, nrows=2, squeeze=False)
+        viz.show_image(axes[0, 0], xs[i, 0], f"input: a {ys[i]}", cmap="gray", vmin=0, vmax=1)
+        axes[1, 0].set_axis_off()
+        panels = [ax for row in axes[:, 1:] for ax in row]
+        im = None
+        for c, ax in enumerate(panels):
+            if c >= n:
+                ax.set_axis_off()
+                continue
+            im = viz.show_image(ax, maps[i, c], f"filter {c}", cmap="gray", vmin=0, vmax=vmax)
+        cb = fig.colorbar(im, ax=panels, shrink=0.8, aspect=15)
+        cb.ax.tick_params(labelsize=6)
+        silent = int(np.sum(maps[i].max(axis=(1, 2)) == 0))
+        return fig, (f"{n} feature maps of {maps.shape[2]}×{maps.shape[3]} after ReLU, one colour scale "
+                     f"(bright = strong response); {silent} of them are all zero for this digit")
+
+    return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=_compact(render), title=title)

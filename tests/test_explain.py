@@ -1,0 +1,393 @@
+"""cnnlib.explain: attributions against finite differences and hand-computed cases, the metrics, and
+the promise that the model and x are left untouched."""
+
+import numpy as np
+import pytest
+
+from cnnlib import explain as E
+from cnnlib import layers as L
+from cnnlib.gradcheck import numerical_gradient, relative_error
+from cnnlib.models import digits_cnn
+
+
+def tiny(act=L.ReLU, seed=0):
+    """(N, 2, 8, 8) -> 3 logits, float64 so finite differences are exact enough."""
+    rng = np.random.default_rng(seed)
+    kw = dict(rng=rng, dtype=np.float64)
+    return L.Sequential(
+        L.Conv2d(2, 4, 3, padding=1, **kw), act(), L.MaxPool2d(2),
+        L.Conv2d(4, 5, 3, padding=1, **kw), act(), L.Flatten(), L.Linear(5 * 4 * 4, 3, **kw),
+    )
+
+
+@pytest.fixture
+def model():
+    return tiny()
+
+
+@pytest.fixture
+def x(rng):
+    return rng.standard_normal((3, 2, 8, 8))
+
+
+def logit(model, x, i, c):
+    return float(model.forward(x[None])[0, c]) if x.ndim == 3 else float(model.forward(x)[i, c])
+
+
+# ----------------------------------------------------------------------------- gradients
+
+
+def test_saliency_matches_finite_differences(model, x):
+    target = np.array([0, 2, 1])
+    g = E.saliency(model, x, target)
+    assert g.shape == x.shape
+    for i in range(len(x)):
+        num = numerical_gradient(lambda xi, i=i: model.forward(xi[None])[0, target[i]], x[i])
+        assert relative_error(g[i], num) < 1e-6
+
+
+def test_integrated_gradients_completeness():
+    m = tiny(act=L.Tanh, seed=3)
+    xx = np.random.default_rng(5).standard_normal((4, 2, 8, 8))
+    base = np.full_like(xx, 0.3)
+    for baseline in (None, base):
+        b = np.zeros_like(xx) if baseline is None else base
+        attr = E.integrated_gradients(m, xx, 1, baseline=baseline, steps=64)
+        diff = m.forward(xx)[:, 1] - m.forward(b)[:, 1]
+        np.testing.assert_allclose(attr.sum(axis=(1, 2, 3)), diff, rtol=0.01)
+
+
+def test_integrated_gradients_completeness_with_relu(model, x):
+    attr = E.integrated_gradients(model, x, 0, steps=400)
+    diff = model.forward(x)[:, 0] - model.forward(np.zeros_like(x))[:, 0]
+    assert np.abs(attr.sum(axis=(1, 2, 3)) - diff).max() < 0.01 * np.abs(diff).max()
+    # with a single step it is gradient × input at the midpoint: completeness fails visibly
+    one = E.integrated_gradients(model, x, 0, steps=1)
+    assert np.abs(one.sum(axis=(1, 2, 3)) - diff).max() > 0.01 * np.abs(diff).max()
+
+
+def test_smoothgrad_is_deterministic_and_averages_gradients(model, x):
+    a = E.smoothgrad(model, x, 1, n_samples=6, rng=7)
+    b = E.smoothgrad(model, x, 1, n_samples=6, rng=7)
+    c = E.smoothgrad(model, x, 1, n_samples=6, rng=8)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    np.testing.assert_array_equal(E.smoothgrad(model, x, 1, n_samples=3), E.smoothgrad(model, x, 1, n_samples=3))
+    # without noise it is the plain gradient
+    np.testing.assert_allclose(E.smoothgrad(model, x, 1, n_samples=2, noise=0.0), E.saliency(model, x, 1))
+
+
+def test_guided_backprop_against_hand_computation(rng):
+    # one hidden ReLU layer: guided = W1ᵀ · (mask(h > 0) · max(w2, 0))
+    lin1 = L.Linear(6, 5, rng=1, dtype=np.float64)
+    lin2 = L.Linear(5, 2, rng=2, dtype=np.float64)
+    m = L.Sequential(L.Flatten(), lin1, L.ReLU(), lin2)
+    xx = rng.standard_normal((4, 1, 2, 3))
+    h = xx.reshape(4, 6) @ lin1.weight.data.T + lin1.bias.data
+    expected = ((h > 0) * np.maximum(lin2.weight.data[1], 0)) @ lin1.weight.data
+    np.testing.assert_allclose(E.guided_backprop(m, xx, 1).reshape(4, 6), expected, atol=1e-12)
+    plain = ((h > 0) * lin2.weight.data[1]) @ lin1.weight.data
+    np.testing.assert_allclose(E.saliency(m, xx, 1).reshape(4, 6), plain, atol=1e-12)
+    # nothing left behind: the ReLU's backward is the class's again
+    assert "backward" not in m.layers[2].__dict__
+    assert L.ReLU.backward is not None and type(m.layers[2]).backward is L.ReLU.backward
+
+
+# ----------------------------------------------------------------------------- Grad-CAM and upsampling
+
+
+def test_upsample_bilinear_hand_case_and_identity(rng):
+    a = np.array([[[0.0, 1.0]]])
+    np.testing.assert_allclose(E.upsample_bilinear(a, (1, 4)), [[[0, 0.25, 0.75, 1.0]]])
+    m = rng.random((2, 5, 3))
+    np.testing.assert_allclose(E.upsample_bilinear(m, (5, 3)), m)
+    np.testing.assert_allclose(E.upsample_bilinear(np.full((1, 3, 3), 2.5), (7, 9)), np.full((1, 7, 9), 2.5))
+    with pytest.raises(ValueError, match="maps must be 3-D"):
+        E.upsample_bilinear(m[0], (4, 4))
+
+
+def test_upsample_bilinear_matches_torch(torch, rng):
+    m = rng.random((2, 4, 5))
+    ours = E.upsample_bilinear(m, (9, 13))
+    ref = torch.nn.functional.interpolate(torch.tensor(m)[:, None], size=(9, 13), mode="bilinear",
+                                          align_corners=False)[:, 0].numpy()
+    np.testing.assert_allclose(ours, ref, atol=1e-12)
+
+
+def test_grad_cam_against_hand_computation(rng):
+    # A = 1×1 convolution (two channels), logits = W·flatten(A): dA is W reshaped, α_k its mean
+    conv = L.Conv2d(1, 2, 1, rng=0, dtype=np.float64)
+    conv.weight.data[:] = np.array([1.0, -2.0]).reshape(2, 1, 1, 1)
+    conv.bias.data[:] = [0.5, 0.1]
+    lin = L.Linear(2 * 3 * 3, 2, rng=1, dtype=np.float64)
+    m = L.Sequential(conv, L.Flatten(), lin)
+    xx = rng.standard_normal((2, 1, 3, 3))
+    a = np.concatenate([xx + 0.5, -2 * xx + 0.1], axis=1)  # (2, 2, 3, 3)
+    alpha = lin.weight.data[1].reshape(2, 3, 3).mean(axis=(1, 2))
+    expected = np.maximum(np.einsum("k,nkij->nij", alpha, a), 0)
+    np.testing.assert_allclose(E.grad_cam(m, xx, 1, 0), expected, atol=1e-12)
+    np.testing.assert_allclose(E.grad_cam(m, xx, 1, conv), expected, atol=1e-12)
+
+
+def test_grad_cam_upsamples_to_input(model, x):
+    cam = E.grad_cam(model, x, 2, 4)  # 4×4 layer -> 8×8 input
+    assert cam.shape == (3, 8, 8) and cam.min() >= 0
+    small = E.grad_cam(model, x, 2, 1)  # 8×8 layer: no resize
+    assert small.shape == (3, 8, 8)
+    with pytest.raises(ValueError, match="spatial output"):
+        E.grad_cam(model, x, 0, 6)
+    with pytest.raises(ValueError, match="layer index"):
+        E.grad_cam(model, x, 0, 99)
+
+
+# ----------------------------------------------------------------------------- occlusion and maps
+
+
+def one_pixel_model():
+    """The logit of class 1 is 5 × pixel (2, 5) of channel 0; class 0's is 0."""
+    lin = L.Linear(64, 2, rng=0, dtype=np.float64)
+    lin.weight.data[:] = 0
+    lin.bias.data[:] = 0
+    lin.weight.data[1, 2 * 8 + 5] = 5.0
+    return L.Sequential(L.Flatten(), lin)
+
+
+def test_occlusion_finds_the_only_pixel_that_matters():
+    m = one_pixel_model()
+    xx = np.ones((1, 1, 8, 8))
+    occ = E.occlusion(m, xx, 1, patch_size=2, stride=2)
+    assert occ.shape == (1, 8, 8)
+    hot = np.zeros((8, 8), bool)
+    hot[2:4, 4:6] = True
+    assert np.all(occ[0][hot] > 0.4) and np.all(occ[0][~hot] == 0)
+    # the drop is p(x) − p(occluded) = sigmoid(5) − 1/2
+    np.testing.assert_allclose(occ[0, 2, 5], 1 / (1 + np.exp(-5)) - 0.5)
+    with pytest.raises(ValueError, match="patch_size"):
+        E.occlusion(m, xx, 1, patch_size=9)
+
+
+def test_maps_have_input_resolution(model, x):
+    for name in E.METHODS:
+        kw = {"layer": 4} if name == "grad-cam" else {}
+        if name in ("smoothgrad",):
+            kw["n_samples"] = 2
+        if name == "integrated gradients":
+            kw["steps"] = 3
+        assert E.explain(model, x, 1, name, **kw).shape == (3, 8, 8)
+    assert E.activation_map(model, x, 4).shape == (3, 8, 8)
+    assert E.edge_map(x).shape == (3, 8, 8)
+    with pytest.raises(ValueError, match="method must be one of"):
+        E.explain(model, x, 1, "magic")
+
+
+def test_edge_map_sees_a_step():
+    xx = np.zeros((1, 3, 8, 8))
+    xx[:, :, :, 4:] = 1
+    e = E.edge_map(xx)[0]
+    assert e[3, 3:5].min() > 0 and e[3, 0:2].max() == 0 and e[3, 6:].max() == 0
+
+
+# ----------------------------------------------------------------------------- the model and x untouched
+
+
+def test_nothing_is_modified(model, x):
+    model.train()
+    for p in model.parameters():
+        p.grad[...] = 0.25
+    model.forward(x[:1])  # caches of a previous pass
+    weights = [p.data.copy() for p in model.parameters()]
+    cache = model.layers[1]._x
+    x0 = x.copy()
+    calls = [
+        lambda: E.saliency(model, x, 0), lambda: E.smoothgrad(model, x, 0, n_samples=2),
+        lambda: E.integrated_gradients(model, x, 0, steps=2), lambda: E.guided_backprop(model, x, 0),
+        lambda: E.grad_cam(model, x, 0, 4), lambda: E.occlusion(model, x, 0, patch_size=4, stride=4),
+        lambda: E.feature_maps(model, x, 3), lambda: E.class_model(model, 0, (2, 8, 8), steps=3),
+        lambda: E.top_patches(model, x, 4, 0, k=2), lambda: E.deletion_curve(model, x, 0, x[:, 0], steps=2),
+        lambda: E.randomisation_check(model, x, 0, "saliency"), lambda: E.activation_map(model, x, 4),
+    ]
+    for call in calls:
+        call()
+        np.testing.assert_array_equal(x, x0)
+        assert model.training and all(layer.training for layer in model.layers)
+        for p, w in zip(model.parameters(), weights, strict=True):
+            np.testing.assert_array_equal(p.data, w)
+            assert np.all(p.grad == 0.25)
+        assert model.layers[1]._x is cache
+    model.eval()
+    E.saliency(model, x, 0)
+    assert not model.training
+
+
+def test_errors_name_the_parameter(model, x):
+    with pytest.raises(ValueError, match="target must be an int or have shape"):
+        E.saliency(model, x, np.array([0, 1]))
+    with pytest.raises(ValueError, match="target must be in"):
+        E.saliency(model, x, 3)
+    with pytest.raises(ValueError, match="x must be 4-D"):
+        E.saliency(model, x[0], 0)
+    with pytest.raises(ValueError, match="has no weights"):
+        E.filters(model.layers[1])
+    with pytest.raises(ValueError, match="not one of the model's"):
+        E.feature_maps(model, x, L.ReLU())
+
+
+# ----------------------------------------------------------------------------- looking inside
+
+
+def test_feature_maps_filters_and_receptive_field(model, x):
+    fm = E.feature_maps(model, x, 2)
+    manual = model.layers[2].forward(model.layers[1].forward(model.layers[0].forward(x)))
+    np.testing.assert_array_equal(fm, manual)
+    w = E.filters(model.layers[0])
+    assert w.shape == (4, 2, 3, 3)
+    w[...] = 0
+    assert np.any(model.layers[0].weight.data != 0)  # a copy
+    assert E.receptive_field(model, 0) == (3, 1, 0.0)
+    assert E.receptive_field(model, 2) == (4, 2, 0.5)
+    assert E.receptive_field(model, 4) == (8, 2, 0.5)
+    assert E.receptive_field(digits_cnn(), 5) == (10, 4, 1.5)
+
+
+def test_top_patches_finds_the_brightest_spot():
+    # a 3×3 box-sum unit: the strongest unit sits on the brightest 3×3 block
+    conv = L.Conv2d(1, 1, 3, padding=1, rng=0, dtype=np.float64)
+    conv.weight.data[:] = 1.0
+    conv.bias.data[:] = 0
+    m = L.Sequential(conv, L.ReLU(), L.Flatten(), L.Linear(36, 2, rng=0, dtype=np.float64))
+    xx = np.zeros((4, 1, 6, 6))
+    for i in range(4):
+        xx[i, 0, 1:4, 2:5] = i + 1  # image 3 is the brightest
+    patches, info = E.top_patches(m, xx, 1, 0, k=2, return_info=True)
+    assert patches.shape == (2, 1, 3, 3)
+    assert list(info["index"]) == [3, 2]
+    assert tuple(info["position"][0]) == (2, 3)
+    np.testing.assert_array_equal(patches[0, 0], np.full((3, 3), 4.0))
+    assert E.top_patches(m, xx, 1, 0, k=9).shape == (4, 1, 3, 3)  # k is capped at N
+    with pytest.raises(ValueError, match="channel must be"):
+        E.top_patches(m, xx, 1, 5)
+
+
+def test_class_model_raises_the_target_logit(model):
+    img = E.class_model(model, 2, (2, 8, 8), steps=30, lr=0.1)
+    assert img.shape == (2, 8, 8)
+    start = E.class_model(model, 2, (2, 8, 8), steps=0)
+    assert model.forward(img[None])[0, 2] > model.forward(start[None])[0, 2] + 0.5
+    np.testing.assert_array_equal(img, E.class_model(model, 2, (1, 2, 8, 8), steps=30, lr=0.1)[0])
+    with pytest.raises(ValueError, match="shape must be"):
+        E.class_model(model, 2, (8, 8))
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_pointing_game_hand_cases():
+    masks = np.zeros((3, 6, 6), bool)
+    masks[:, 2:4, 2:4] = True
+    maps = np.zeros((3, 6, 6))
+    maps[0, 3, 3] = 1  # on the object
+    maps[1, 5, 3] = 1  # 2 px below it
+    maps[2, 0, 0] = 1  # far away (distance √8)
+    assert E.pointing_game(maps, masks) == pytest.approx(1 / 3)
+    assert E.pointing_game(maps, masks, tolerance=2) == pytest.approx(2 / 3)
+    assert E.pointing_game(maps, masks, tolerance=3) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        E.pointing_game(maps, masks[:2])
+
+
+def test_deletion_curve_falls_for_the_right_map():
+    m = one_pixel_model()
+    xx = np.ones((2, 1, 8, 8))
+    right = np.zeros((2, 8, 8))
+    right[:, 2, 5] = 1
+    wrong = -right
+    good = E.deletion_curve(m, xx, 1, right, steps=4, fill=0.0)
+    bad = E.deletion_curve(m, xx, 1, wrong, steps=4, fill=0.0)
+    assert good.shape == (5,) and good[0] == 1.0 and good[1] == 0.0
+    assert list(bad[:-1]) == [1.0] * 4 and bad[-1] == 0.0
+    with pytest.raises(ValueError, match="fill must be"):
+        E.deletion_curve(m, xx, 1, right, fill="mean")
+
+
+def test_spearman_matches_scipy_with_ties(rng):
+    stats = pytest.importorskip("scipy.stats")
+    for _ in range(5):
+        a, b = rng.integers(0, 6, 40), rng.normal(size=40)
+        assert E.spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+    assert E.spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
+    assert E.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert E.spearman([1, 1, 1], [1, 2, 3]) == 0.0
+
+
+def test_randomisation_check_catches_a_model_blind_method(model, x):
+    res = E.randomisation_check(model, x, 0, "saliency")
+    assert res["layers"] == ["6 Linear", "3 Conv2d", "0 Conv2d"]
+    assert res["per_image"].shape == (3, 3)
+    assert res["correlation"][-1] < 0.9
+    blind = E.randomisation_check(model, x, 0, lambda m, xx, t: E.edge_map(xx))
+    np.testing.assert_allclose(blind["correlation"], 1.0)
+    cam = E.randomisation_check(model, x, 0, "grad-cam", layer=model.layers[4])  # object translated
+    assert len(cam["correlation"]) == 3
+
+
+def test_randomised_copy_leaves_the_model_alone(model):
+    before = [p.data.copy() for p in model.parameters()]
+    top = E.randomised_copy(model, rng=0, n_layers=1)
+    everything = E.randomised_copy(model, rng=0)
+    for p, b in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+    assert not np.array_equal(top.layers[6].weight.data, model.layers[6].weight.data)
+    np.testing.assert_array_equal(top.layers[0].weight.data, model.layers[0].weight.data)
+    assert not np.array_equal(everything.layers[0].weight.data, model.layers[0].weight.data)
+
+
+# ----------------------------------------------------------------------------- the explorer
+
+
+@pytest.fixture
+def explorer(monkeypatch):
+    """The explain explorer with an untrained network (training the real one takes too long for a test)."""
+    from cnnlib.explorers import explain as ex
+    from cnnlib.models import shapes_cnn
+
+    untrained = shapes_cnn(rng=0)
+    monkeypatch.setattr(ex, "explorer_model", lambda: untrained)
+    ex._heat.cache_clear()
+    yield ex
+    ex._heat.cache_clear()
+
+
+def test_explorer_renders_every_method(explorer):
+    e = explorer.explain_explorer()
+    assert e.n_static_states() <= 64
+    for method in explorer.METHOD_NAMES:
+        r = e.render_state(method=method, image="cross", target="circle")
+        assert r.message == "" and r.png is not None and r.nbytes > 1000
+    fig, caption = explorer.render_explanation("triangle", "grad-cam", 7, "triangle")
+    assert "Grad-CAM at layer 7" in fig.axes[1].get_title() and "p(triangle)" in caption.markup
+    with pytest.raises(ValueError, match="method must be one of"):
+        explorer.render_explanation("triangle", "lime", 4, "triangle")
+    with pytest.raises(ValueError, match="target must be one of"):
+        explorer.render_explanation("triangle", "saliency", 4, "hexagon")
+
+
+def test_overlay_and_table_helpers():
+    from cnnlib.explorers import explain as ex
+
+    rgba = ex.overlay(np.array([[0.0, 1.0], [2.0, 4.0]]))
+    assert rgba.shape == (2, 2, 4) and rgba[0, 0, 3] == 0 and rgba[1, 1, 3] == pytest.approx(0.75)
+    assert ex.overlay(np.zeros((2, 2)))[..., 3].max() == 0
+    html = ex.html_table(["a", "b"], [["x", 0.123456]]).markup
+    assert "<td>0.12</td>" in html and "<th>b</th>" in html
+
+
+def test_class_model_batches_targets(model):
+    both = E.class_model(model, np.array([2, 0]), (2, 8, 8), steps=10)
+    assert both.shape == (2, 2, 8, 8)
+    start = E.class_model(model, np.array([2, 0]), (2, 8, 8), steps=0)
+    assert np.all(model.forward(both)[[0, 1], [2, 0]] > model.forward(start)[[0, 1], [2, 0]])
+
+
+def test_randomisation_check_rejects_unknown_method_with_value_error(model, x):
+    with pytest.raises(ValueError, match="method must be a function or one of"):
+        E.randomisation_check(model, x, 0, "integrated_gradients")

@@ -1,0 +1,48 @@
+"""The chapter notebooks as committed: in the book's order, without outputs, following the conventions of
+README "Writing chapters". (nbval runs them in a fresh kernel: `make notebooks`.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser_helpers import CHAPTERS, toc_files
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+HIDDEN_TAG = "remove-cell"  # checks for the test suite: run by nbval, absent from the book
+
+
+def test_every_chapter_exists_in_order_and_in_the_toc():
+    present = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+    assert [c for c in present if c in CHAPTERS] == CHAPTERS
+    in_toc = [f.removeprefix("notebooks/") for f in toc_files() if f.startswith("notebooks/")]
+    assert in_toc[: len(CHAPTERS)] == CHAPTERS
+    for stem in present:
+        assert stem in in_toc, f"notebooks/{stem}.ipynb is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        assert not cell.outputs, f"{path.name} cell {i} has outputs: clear them before committing"
+        assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+    assert "widgets" not in nb.metadata, f"{path.name} carries saved widget state"
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_chapter_conventions(stem):
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")  # absent: Jupyter's default, python3
+    assert kernel == "python3", f"{stem}: metadata.kernelspec.name must be 'python3', got {kernel!r}"
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "a chapter opens with its title"
+    checks = [c for c in nb.cells if HIDDEN_TAG in c.metadata.get("tags", [])]
+    assert checks, f"{stem}: assert the numbers that matter in a cell tagged {HIDDEN_TAG!r}"
+    assert all(c.cell_type == "code" for c in checks)
+    assert any("assert" in c.source for c in checks)
