@@ -58,8 +58,9 @@ booktests: venv
 browser: venv
 	$(BIN)/pytest tests/test_browser.py
 
+# JupyterLab refuses to run as root unless told; containers and CI machines often are root.
 lab: venv
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
 # The chapters as live apps (explorers re-render with a kernel): http://127.0.0.1:8866/
 voila: venv
