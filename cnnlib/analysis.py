@@ -117,8 +117,7 @@ def layer_costs(model, input_shape) -> list[LayerCost]:
     try:
         for i, layer in enumerate(seq):
             y = layer.forward(x)
-            params = sum(p.data.size for p in layer.parameters())
-            out.append(LayerCost(i, repr(layer), tuple(y.shape[1:]), int(params),
+            out.append(LayerCost(i, repr(layer), tuple(y.shape[1:]), count_parameters(layer),
                                  int(_flops(layer, x.shape[1:], y.shape[1:]))))
             x = y
     finally:

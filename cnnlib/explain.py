@@ -19,9 +19,10 @@ import math
 
 import numpy as np
 
+from . import analysis
 from . import functional as F
 from . import layers as L
-from ._checks import as_int
+from ._checks import as_float_array, as_int, check_ndim
 
 __all__ = [
     "preserved",
@@ -96,11 +97,8 @@ def _check_model(model):
 
 
 def _check_x(x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"x must be 4-D (N, C, H, W), got shape {x.shape}")
-    if x.dtype not in (np.float32, np.float64):
-        x = x.astype(np.float64)
+    x = as_float_array(x, "x")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
     return x
 
 
@@ -182,15 +180,15 @@ def receptive_field(model, layer) -> tuple[int, int, float]:
     Square kernels assumed (the row numbers are returned).
     """
     idx = layer_index(model, layer)
-    size, jump, start = 1, 1, 0.0
-    for child in model.layers[: idx + 1]:
-        if isinstance(child, L.Conv2d | L.MaxPool2d):
-            k, s, p = child.kernel_size[0], child.stride[0], child.padding[0]
-            d = child.dilation[0] if isinstance(child, L.Conv2d) else 1
-            start += ((k - 1) * d / 2 - p) * jump
-            size += (k - 1) * d * jump
-            jump *= s
-    return size, jump, start
+    specs = [  # (kernel, stride, dilation, padding) of each layer that changes the field, rows only
+        (c.kernel_size[0], c.stride[0], c.dilation[0] if isinstance(c, L.Conv2d) else 1, c.padding[0])
+        for c in model.layers[: idx + 1]
+        if isinstance(c, L.Conv2d | L.MaxPool2d)
+    ]
+    if not specs:
+        return 1, 1, 0.0
+    last = analysis.receptive_field(specs)[-1]  # the recursion lives in one place
+    return last.size, last.jump, last.start
 
 
 # --------------------------------------------------------------------------- attribution (shaped like x)

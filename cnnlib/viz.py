@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._checks import as_int
-from .widgets import new_figure
+from .widgets import _figure_png, new_figure
 
 __all__ = [
     "SIGNED_CMAP",
@@ -324,16 +324,15 @@ def figure_png(fig, colors: int | None = 128) -> bytes:
     """
     import io
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi, metadata={"Software": None})
+    png = _figure_png(fig)  # the framework's own rendering (it also releases pyplot figures)
     if colors is None:
-        return buf.getvalue()
+        return png
     colors = as_int(colors, "colors", 2)
     if colors > 256:
         raise ValueError(f"colors must be between 2 and 256, got {colors}")
     from PIL import Image
 
-    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    img = Image.open(io.BytesIO(png)).convert("RGB")
     pal = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
     pal.save(out, format="png", optimize=True)
