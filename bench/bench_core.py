@@ -79,7 +79,8 @@ def digits_net(rng):
 
 
 def bench_training(epochs):
-    x_train, y_train, x_test, y_test = data.load_digits()
+    x_train, y_train = data.load_digits("train")
+    x_test, y_test = data.load_digits("test")
     model = digits_net(np.random.default_rng(0))
     opt = optim.Adam(model.parameters(), lr=3e-3)
     t0 = time.perf_counter()

@@ -3,26 +3,51 @@ kernels, and small generated images. Everything is deterministic."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-__all__ = ["load_digits", "sample_image", "checkerboard", "KERNELS", "shapes", "SHAPE_CLASSES"]
+__all__ = ["load_digits", "DIGITS_SPLITS", "sample_image", "checkerboard", "KERNELS", "shapes", "SHAPE_CLASSES"]
 
 
-def load_digits():
-    """scikit-learn's 8×8 handwritten digits with a fixed stratified split.
+#: How :func:`load_digits` splits scikit-learn's 1,797 digits: fixed, stratified, disjoint.
+DIGITS_SPLITS = {"train": 1150, "val": 287, "test": 360}
+
+
+def load_digits(split="train"):
+    """scikit-learn's 8×8 handwritten digits, one split of a fixed stratified three-way split.
+
+    The book's protocol: train on ``"train"`` (1,150 images), make every choice — epochs, learning rate,
+    architecture — by the accuracy on ``"val"`` (287), and look at ``"test"`` (360) once, at the end. The
+    three splits are disjoint and the same on every machine (``random_state=0``).
+
+    Args:
+        split: ``"train"``, ``"val"`` or ``"test"``.
 
     Returns:
-        (x_train (1437, 1, 8, 8), y_train (1437,), x_test (360, 1, 8, 8), y_test (360,)):
-        images float32 in [0, 1], labels int64.
+        (x (N, 1, 8, 8) float32 in [0, 1], y (N,) int64), N as in :data:`DIGITS_SPLITS`.
     """
+    if split not in DIGITS_SPLITS:
+        raise ValueError(f"split must be one of {list(DIGITS_SPLITS)}, got {split!r}")
+    return _digits_splits()[split]
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_splits():
     from sklearn.datasets import load_digits as _sk_load_digits
     from sklearn.model_selection import train_test_split
 
     digits = _sk_load_digits()
     x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
     y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=360, stratify=y, random_state=0)
-    return x_train, y_train, x_test, y_test
+    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=DIGITS_SPLITS["test"], stratify=y,
+                                                      random_state=0)
+    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=DIGITS_SPLITS["val"],
+                                                      stratify=y_rest, random_state=0)
+    out = {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
+    for xs, ys in out.values():  # callers get read-only arrays: a cached split cannot be changed by accident
+        xs.flags.writeable = ys.flags.writeable = False
+    return out
 
 
 def sample_image(size=None, rgb=False):

@@ -163,8 +163,9 @@ def train_motif_cnn(n_train=1600, n_test=400, length=20, n_kernels=8, epochs=15,
     model = motif_cnn(len(alphabet), len(motifs), length, n_kernels, len(motifs[0]), rng=seed)
     opt = optim.Adam(model.parameters(), lr=0.01)
     xtr, ytr, xte, yte = x[:n_train], labels[:n_train], x[n_train:], labels[n_train:]
-    history = training.fit(model, losses.CrossEntropyLoss(), opt, xtr, ytr, epochs=epochs, batch_size=32,
-                           validation_data=(xte, yte), seed=seed, progress=False)
+    with training.one_blas_thread():
+        history = training.fit(model, losses.CrossEntropyLoss(), opt, xtr, ytr, epochs=epochs, batch_size=32,
+                               validation_data=(xte, yte), seed=seed, progress=False)
     model.eval()
     return MotifTask(model, history, xtr, ytr, xte, yte, strings[n_train:], tuple(motifs), alphabet)
 

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
-__all__ = ["fit", "evaluate", "predict"]
+__all__ = ["fit", "evaluate", "predict", "one_blas_thread"]
+
+
+def one_blas_thread():
+    """A context in which BLAS uses one thread (through threadpoolctl, when it is installed).
+
+    Float32 sums come out in a different order with another thread count, which changes the last digits
+    of every weight and, after a few epochs, sometimes a prediction. The book's networks are trained
+    inside this context, so "the same network" prints the same accuracy on every machine and in every
+    chapter; for matrices this small one thread is also as fast as two.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _batches(n, batch_size):

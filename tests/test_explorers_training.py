@@ -108,7 +108,7 @@ def test_render_training_verdicts(monkeypatch, acc, loss, word):
     fig, caption = T.render_training("SGD", 0.1, 32, epochs=3)
     assert word in caption
     assert f"{acc:.1%}" in caption
-    assert "135 parameter updates" in caption  # 3 epochs × ceil(1437 / 32)
+    assert "108 parameter updates" in caption  # 3 epochs × ceil(1150 / 32)
 
 
 def test_training_explorer_declaration(monkeypatch):

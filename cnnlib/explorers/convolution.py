@@ -23,7 +23,7 @@ def _input(name: str) -> np.ndarray:
     if name == "photo":
         return data.sample_image(size=64)
     if name == "digit":
-        _, _, x_test, y_test = data.load_digits()
+        x_test, y_test = data.load_digits("test")
         return x_test[int(np.flatnonzero(y_test == 3)[0]), 0].astype(np.float64)
     if name == "checkerboard":
         return data.checkerboard(size=32, square=4)

@@ -813,7 +813,7 @@ def tiny_network(x: float, w1: float, b1: float, w2: float, b2: float, target: f
 @functools.cache
 def digit_examples():
     """The first test digit of each class: ``(x (10, 1, 8, 8) float32, y (10,) = 0..9)``."""
-    _, _, x_test, y_test = data.load_digits()
+    x_test, y_test = data.load_digits("test")
     idx = [int(np.flatnonzero(y_test == d)[0]) for d in range(10)]
     return x_test[idx], y_test[idx]
 
