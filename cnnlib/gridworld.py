@@ -34,6 +34,7 @@ __all__ = [
     "policy_cnn",
     "PolicyTask",
     "train_policy",
+    "dagger",
     "rollout",
     "success_rate",
     "draw_world",
@@ -198,11 +199,60 @@ def train_policy(n_train=2000, n_test=500, size=6, n_walls=2, channels=8, epochs
     states, x, y, optimal = make_dataset(n_train + n_test, size, n_walls, seed)
     model = policy_cnn(size, channels, rng=seed)
     opt = optim.Adam(model.parameters(), lr=3e-3)
-    history = training.fit(model, losses.CrossEntropyLoss(), opt, x[:n_train], y[:n_train], epochs=epochs,
-                           batch_size=32, seed=seed, progress=False)
+    with training.one_blas_thread():
+        history = training.fit(model, losses.CrossEntropyLoss(), opt, x[:n_train], y[:n_train], epochs=epochs,
+                               batch_size=32, seed=seed, progress=False)
     model.eval()
     return PolicyTask(model, history, _move_accuracy(model, x[:n_train], optimal[:n_train]),
                       _move_accuracy(model, x[n_train:], optimal[n_train:]), states[n_train:])
+
+
+def dagger(task: PolicyTask, rounds=2, n_starts=500, n_train=2000, epochs=15, seed=0) -> list[PolicyTask]:
+    """DAgger (Ross et al., 2011): let the policy act, ask the oracle about the states it *visits*, retrain.
+
+    Each round rolls the current policy out from ``n_starts`` new start states, labels every visited
+    state with the oracle's move, adds those frames to the training set and trains a fresh
+    :func:`policy_cnn` on the whole set (the recipe of :func:`train_policy`). ``task`` is not changed.
+
+    Args:
+        task: the result of ``train_policy(n_train=n_train, seed=seed)`` (its model acts in round 1, and
+            its training set is rebuilt from ``n_train`` and ``seed``).
+        rounds: how many times to collect and retrain (≥ 1).
+
+    Returns:
+        one :class:`PolicyTask` per round, scored on ``task.test_states``.
+    """
+    rounds = as_int(rounds, "rounds", 1)
+    n_starts = as_int(n_starts, "n_starts", 1)
+    n_train = as_int(n_train, "n_train", 1)
+    first = task.test_states[0]
+    size, n_walls, channels = first.size, int(first.walls.sum()), task.model[0].weight.data.shape[0]
+    states, _, y, _ = make_dataset(n_train + len(task.test_states), size, n_walls, seed)
+    states, labels = list(states[:n_train]), list(y[:n_train])
+    test_x = frames(task.test_states)
+    test_ok = np.stack([optimal_actions(s) for s in task.test_states])
+    rng = np.random.default_rng(seed + 1)
+    model, results = task.model, []
+    for r in range(rounds):
+        for _ in range(n_starts):
+            s = random_state(size, n_walls, rng)
+            for _ in range(4 * size):  # the learner's own trajectory, each state labelled by the oracle
+                if s.done:
+                    break
+                states.append(s)
+                labels.append(int(rng.choice(np.flatnonzero(optimal_actions(s)))))
+                s = step(s, int(model.forward(frame(s)[None]).argmax()))
+        x, y = frames(states), np.asarray(labels, dtype=np.int64)
+        model = policy_cnn(size, channels, rng=seed)
+        opt = optim.Adam(model.parameters(), lr=3e-3)
+        with training.one_blas_thread():
+            history = training.fit(model, losses.CrossEntropyLoss(), opt, x, y, epochs=epochs, batch_size=32,
+                                   seed=seed, progress=False)
+        model.eval()
+        train_ok = np.stack([optimal_actions(s) for s in states])
+        results.append(PolicyTask(model, history, _move_accuracy(model, x, train_ok),
+                                  _move_accuracy(model, test_x, test_ok), task.test_states))
+    return results
 
 
 def rollout(policy, state: State, max_steps=None):

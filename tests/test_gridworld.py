@@ -100,3 +100,15 @@ def test_imitation_learns_far_better_than_chance():
     fig = G.rollouts_figure(task.model, states[:3])
     assert len(fig.axes) == 3
     assert len(G.frame_figure(states[0]).axes) == 4
+
+
+def test_dagger_improves_on_behaviour_cloning_and_leaves_the_task_alone():
+    task = G.train_policy(n_train=600, n_test=100, epochs=8, seed=0)
+    before = task.model[0].weight.data.copy()
+    rounds = G.dagger(task, rounds=1, n_starts=150, n_train=600, epochs=8, seed=0)
+    assert len(rounds) == 1 and rounds[0].test_states is task.test_states
+    np.testing.assert_array_equal(task.model[0].weight.data, before)     # the input task is not changed
+    assert rounds[0].test_accuracy >= task.test_accuracy - 0.02
+    assert len(rounds[0].history["loss"]) == 8
+    with pytest.raises(ValueError, match="rounds"):
+        G.dagger(task, rounds=0)
