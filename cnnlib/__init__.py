@@ -2,13 +2,16 @@
 
 The core: ``functional`` (pure ops, forward and backward), ``layers``, ``losses``, ``optim``, ``training``,
 ``gradcheck``, ``reference`` (the article's loops, fixed), ``data``, ``models``, ``io``; interpretability:
-``explain``; the book's experiments: ``analysis``, ``sequences``, ``gridworld``, ``timing``. The display
+``explain``; measuring networks: ``costs`` (parameters, FLOPs), ``receptive`` (receptive fields), ``metrics``
+(confusion matrix, top-k); the book's experiments: ``robustness`` (shifts, rotations, augmentation), ``baselines``
+(chapter 7's comparison networks), ``sequences``, ``gridworld``, ``timing``. The display
 modules ``viz``, ``widgets`` and ``explorers`` are imported on demand (they bring in matplotlib and ipywidgets).
 The API follows PyTorch's names and NCHW layout.
 """
 
 from . import (
-    analysis,
+    baselines,
+    costs,
     data,
     explain,
     functional,
@@ -17,9 +20,12 @@ from . import (
     io,
     layers,
     losses,
+    metrics,
     models,
     optim,
+    receptive,
     reference,
+    robustness,
     sequences,
     timing,
     training,
@@ -27,6 +33,6 @@ from . import (
 
 __version__ = "0.1.0"
 __all__ = [
-    "analysis", "data", "explain", "functional", "gradcheck", "gridworld", "io", "layers", "losses", "models",
-    "optim", "reference", "sequences", "timing", "training",
+    "baselines", "costs", "data", "explain", "functional", "gradcheck", "gridworld", "io", "layers", "losses",
+    "metrics", "models", "optim", "receptive", "reference", "robustness", "sequences", "timing", "training",
 ]

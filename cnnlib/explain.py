@@ -19,9 +19,9 @@ import math
 
 import numpy as np
 
-from . import analysis
 from . import functional as F
 from . import layers as L
+from . import receptive
 from ._checks import as_float_array, as_int, check_ndim
 
 __all__ = [
@@ -187,7 +187,7 @@ def receptive_field(model, layer) -> tuple[int, int, float]:
     ]
     if not specs:
         return 1, 1, 0.0
-    last = analysis.receptive_field(specs)[-1]  # the recursion lives in one place
+    last = receptive.receptive_field(specs)[-1]  # the recursion lives in one place
     return last.size, last.jump, last.start
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnlib import analysis, sequences
+from cnnlib import receptive, sequences
 from cnnlib.explorers.beyond import SIGNAL_LENGTH, render_sliding, sliding_kernel_explorer
 from cnnlib.explorers.questions import MAX_FIELD, receptive_field_explorer, render_receptive_field
 from cnnlib.widgets import MAX_STATIC_BYTES, MAX_STATIC_STATES
@@ -32,10 +32,10 @@ def test_sliding_impossible_settings_are_messages():
 def test_receptive_field_caption_follows_the_recursion():
     for layers_, k, s, d in [(1, 3, 1, 1), (2, 5, 2, 1), (4, 3, 2, 2), (4, 5, 2, 2)]:
         fig, caption = render_receptive_field(layers_, k, s, d)
-        r = analysis.receptive_field([(k, s, d)] * layers_)[-1].size
+        r = receptive.receptive_field([(k, s, d)] * layers_)[-1].size
         assert caption.markup.endswith(f"= {r}")
         assert caption.markup.count("→") == layers_ - 1
-    assert MAX_FIELD == analysis.receptive_field([(5, 2, 2)] * 4)[-1].size == 121
+    assert MAX_FIELD == receptive.receptive_field([(5, 2, 2)] * 4)[-1].size == 121
 
 
 @pytest.mark.parametrize("make", [sliding_kernel_explorer, receptive_field_explorer])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import receptive_field, receptive_field_influence
+from ..receptive import receptive_field, receptive_field_influence
 from ..widgets import HTML, Choice, Explorer, IntRange, new_figure
 
 __all__ = ["render_receptive_field", "receptive_field_explorer", "MAX_FIELD"]

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .. import data, functional, losses, models, optim, training
-from ..analysis import confusion_matrix
+from ..metrics import confusion_matrix
 from ..viz import annotate_cells, image_grid, show_kernel
 from ..widgets import Choice, Explorer, new_figure
 
