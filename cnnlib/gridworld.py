@@ -233,7 +233,7 @@ def dagger(task: PolicyTask, rounds=2, n_starts=500, n_train=2000, epochs=15, se
     test_ok = np.stack([optimal_actions(s) for s in task.test_states])
     rng = np.random.default_rng(seed + 1)
     model, results = task.model, []
-    for r in range(rounds):
+    for _round in range(rounds):
         for _ in range(n_starts):
             s = random_state(size, n_walls, rng)
             for _ in range(4 * size):  # the learner's own trajectory, each state labelled by the oracle
