@@ -3,6 +3,7 @@ README "Writing chapters". (nbval runs them in a fresh kernel: `make notebooks`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -46,3 +47,32 @@ def test_chapter_conventions(stem):
     assert checks, f"{stem}: assert the numbers that matter in a cell tagged {HIDDEN_TAG!r}"
     assert all(c.cell_type == "code" for c in checks)
     assert any("assert" in c.source for c in checks)
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+FIX_NAME = re.compile(r"^:name:\s*(fix-[\w-]+)\s*$", re.M)
+
+
+def _corrections():
+    """{name: (notebook stem, admonition text)} of every named correction (``:name: fix-…``) in the chapters."""
+    found = {}
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for m in FIX_NAME.finditer(cell.source):
+                assert m.group(1) not in found, f"{m.group(1)} is named twice"
+                found[m.group(1)] = (path.stem, cell.source[m.end():].split(":::")[0].split("```")[0])
+    return found
+
+
+def test_every_correction_quotes_the_article_and_is_listed_on_the_article_page():
+    corrections = _corrections()
+    assert len(corrections) >= 14, sorted(corrections)
+    for name, (stem, body) in corrections.items():
+        assert CJK.search(body), f"{stem}: correction {name} does not quote the article's Chinese words"
+    article = (ROOT / "book" / "article.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"<(fix-[\w-]+)>", article))
+    assert linked == set(corrections), (
+        f"book/article.md must link every correction: missing {sorted(set(corrections) - linked)}, "
+        f"unknown {sorted(linked - set(corrections))}")
