@@ -45,6 +45,9 @@ __all__ = [
     "top_patches",
     "pointing_game",
     "deletion_curve",
+    "probability_curve",
+    "auc",
+    "bootstrap_interval",
     "spearman",
     "randomised_copy",
     "randomisation_check",
@@ -171,19 +174,43 @@ def filters(layer) -> np.ndarray:
     return w.data.copy()
 
 
-def receptive_field(model, layer) -> tuple[int, int, float]:
+def receptive_field(model, layer, axis=None) -> tuple[int, int, float]:
     """Receptive field of one unit at the output of ``layer``: ``(size, jump, start)``.
 
-    A unit at row ``i`` of that output sees input rows ``start + i·jump − size/2 + 1/2`` up to
+    A unit at position ``i`` of that output sees input positions ``start + i·jump − size/2 + 1/2`` up to
     ``start + i·jump + size/2 − 1/2`` (centre ``start + i·jump``), in pixels; only convolutions and
-    pooling change these numbers (``r ← r + (k − 1)·d·j``, ``j ← j·s``, ``start ← start + ((k−1)d/2 − p)·j``).
-    Square kernels assumed (the row numbers are returned).
+    pooling (max or average, 2-D or 1-D) change these numbers (``r ← r + (k − 1)·d·j``, ``j ← j·s``,
+    ``start ← start + ((k−1)d/2 − p)·j``).
+
+    Args:
+        axis: ``0`` (rows) or ``1`` (columns) of a 2-D model; default: rows for a 2-D model, the sequence
+            axis for a model of 1-D layers (``Conv1d``, ``MaxPool1d``).
+
+    Raises:
+        ValueError: ``layer`` comes after a ``Flatten``, ``Linear`` or global pooling (its units see the whole
+            input), the model mixes 1-D and 2-D layers, or ``axis`` is not 0, 1 or None.
     """
     idx = layer_index(model, layer)
-    specs = [  # (kernel, stride, dilation, padding) of each layer that changes the field, rows only
-        (c.kernel_size[0], c.stride[0], c.dilation[0] if isinstance(c, L.Conv2d) else 1, c.padding[0])
-        for c in model.layers[: idx + 1]
-        if isinstance(c, L.Conv2d | L.MaxPool2d)
+    if axis not in (None, 0, 1):
+        raise ValueError(f"axis must be 0 (rows), 1 (columns) or None, got {axis!r}")
+    spatial = [c for c in model.layers[: idx + 1] if isinstance(c, L.Conv2d | L.MaxPool2d)]
+    for c in model.layers[: idx + 1]:
+        if isinstance(c, L.Flatten | L.Linear | L.GlobalAvgPool2d):
+            raise ValueError(f"layer {idx} comes after {type(c).__name__}: its units see the whole input, "
+                             "a receptive field exists only for convolution and pooling outputs")
+    one_d = [isinstance(c, L.Conv1d | L.MaxPool1d) for c in spatial]
+    if any(one_d) and not all(one_d):
+        raise ValueError("the model mixes 1-D and 2-D layers: no single receptive field")
+    if any(one_d):
+        if axis == 0:
+            raise ValueError("axis must be None or 1 for a model of 1-D layers, got 0")
+        axis = 1  # 1-D layers keep their kernel along the second of their (1, k) pairs
+    elif axis is None:
+        axis = 0
+    specs = [  # (kernel, stride, dilation, padding) of each layer that changes the field, one axis
+        (c.kernel_size[axis], c.stride[axis], c.dilation[axis] if isinstance(c, L.Conv2d) else 1,
+         c.padding[axis])
+        for c in spatial
     ]
     if not specs:
         return 1, 1, 0.0
@@ -237,7 +264,9 @@ def integrated_gradients(model, x, target, baseline=None, steps=50) -> np.ndarra
     which shrinks with ``steps``).
 
     Args:
-        baseline: ``x'``, broadcastable to ``x``; default zeros (a black image).
+        baseline: ``x'``, broadcastable to ``x``; default zeros. On raw pixel values in [0, 1] that is a
+            black image; on standardised inputs (:func:`cnnlib.models.standardise`) it is the image's
+            mean colour.
         steps: number of points on the path (>= 1).
     """
     _check_model(model)
@@ -474,10 +503,14 @@ def class_model(model, target, shape, steps=200, lr=0.1, l2=1e-3, jitter=1, rng=
     return img.reshape(shape)
 
 
-def top_patches(model, x, layer, channel, k=9, return_info=False):
+def top_patches(model, x, layer, channel, k=9, return_info=False, images=None):
     """The ``k`` input patches that most activate ``channel`` at the output of ``layer``: for every image, its
     strongest unit of that channel; the ``k`` strongest images; each unit's receptive field cut out of
     the image (zero outside it).
+
+    Args:
+        images: cut the patches out of these instead of ``x`` (same N, H, W; e.g. the raw images when the
+            network sees standardised ones).
 
     Returns:
         patches (k, C, r, r), ``r`` the receptive field (:func:`receptive_field`); with ``return_info``,
@@ -496,11 +529,16 @@ def top_patches(model, x, layer, channel, k=9, return_info=False):
     best = amap.argmax(axis=1)
     values = amap[np.arange(len(x)), best]
     order = np.argsort(-values, kind="stable")[:k]
+    src = x
+    if images is not None:
+        src = as_float_array(images, "images")
+        if src.ndim != 4 or src.shape[0] != x.shape[0] or src.shape[2:] != x.shape[2:]:
+            raise ValueError(f"images must be (N, C, H, W) with N, H, W as x {x.shape}, got shape {src.shape}")
     size, jump, start = receptive_field(model, layer)
     half = (size - 1) / 2
     pad = size
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    patches = np.empty((k, x.shape[1], size, size), dtype=x.dtype)
+    xp = np.pad(src, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    patches = np.empty((k, src.shape[1], size, size), dtype=src.dtype)
     positions = []
     for m, i in enumerate(order):
         r, c = divmod(int(best[i]), a.shape[3])
@@ -538,10 +576,11 @@ def pointing_game(maps, masks, tolerance=0) -> float:
 
 
 def deletion_curve(model, x, target, maps, steps=10, max_fraction=1.0, fill="median") -> np.ndarray:
-    """Accuracy as the most-attributed pixels are removed (Petsiuk et al. 2018): at fractions
-    ``0, max_fraction/steps, ..., max_fraction`` of each image's pixels, the highest-ranked pixels of its
-    map are replaced by ``fill`` and the share of images still classified as ``target`` is measured.
-    A good map makes the curve fall fast (a small area under it).
+    """An *accuracy* variant of the deletion metric: at fractions ``0, max_fraction/steps, ...,
+    max_fraction`` of each image's pixels, the highest-ranked pixels of its map are replaced by ``fill``
+    and the share of images still classified as ``target`` is measured. A good map makes the curve fall
+    fast. Petsiuk et al.'s metric itself (the class *probability* over 0–100 %, with its area under the
+    curve, and its twin, insertion) is :func:`probability_curve`.
 
     Args:
         maps: (N, H, W) (or attributions shaped like x, reduced by :func:`attribution_map`).
@@ -560,12 +599,7 @@ def deletion_curve(model, x, target, maps, steps=10, max_fraction=1.0, fill="med
     steps = as_int(steps, "steps", 1)
     if not 0 < max_fraction <= 1:
         raise ValueError(f"max_fraction must be in (0, 1], got {max_fraction}")
-    if isinstance(fill, str):
-        if fill != "median":
-            raise ValueError(f"fill must be a number or 'median', got {fill!r}")
-        value = np.median(x.reshape(n, c, -1), axis=2)[:, :, None]
-    else:
-        value = np.full((n, c, 1), float(fill))
+    value = _fill_values(x, fill)
     order = np.argsort(-maps.reshape(n, -1), axis=1, kind="stable")
     t = None
     out = []
@@ -583,6 +617,112 @@ def deletion_curve(model, x, target, maps, steps=10, max_fraction=1.0, fill="med
                 t = _targets(target, n, logits.shape[1])
             out.append(float(np.mean(logits.argmax(axis=1) == t)))
     return np.array(out)
+
+
+def _fill_values(x, fill, name="fill"):
+    """(N, C, 1) replacement values: a number, or ``"median"`` (each image's per-channel median)."""
+    n, c = x.shape[:2]
+    if isinstance(fill, str):
+        if fill != "median":
+            raise ValueError(f"{name} must be a number or 'median', got {fill!r}")
+        return np.median(x.reshape(n, c, -1), axis=2)[:, :, None]
+    return np.full((n, c, 1), float(fill))
+
+
+def probability_curve(model, x, target, maps, mode="deletion", steps=20, fill="median",
+                      per_image=False) -> np.ndarray:
+    """Petsiuk et al.'s (2018) deletion and insertion curves: the target's softmax probability as the
+    pixels are changed in the order of the map, most attributed first, over the whole 0–100 % range.
+
+    * ``"deletion"``: start from the image; at fraction ``f`` its top ``f·H·W`` pixels (all channels) are
+      replaced by ``fill``. A map that finds the evidence makes the probability fall fast: a small
+      area under the curve (:func:`auc`) is good.
+    * ``"insertion"``: start from a canvas of ``fill`` and put back the image's top ``f·H·W`` pixels.
+      A good map makes the probability rise fast: a large area is good.
+
+    Both end at the same two images (the original and the canvas), so every map's curve shares its end
+    points. Petsiuk et al. insert into a blurred copy of the image; a constant canvas (the image's
+    median colour by default) is the simpler choice used here.
+
+    Args:
+        maps: (N, H, W) (or attributions shaped like x, reduced by :func:`attribution_map`).
+        mode: ``"deletion"`` or ``"insertion"``.
+        steps: the curve has ``steps + 1`` points, at fractions ``np.linspace(0, 1, steps + 1)``.
+        fill: a number, or ``"median"`` (each image's per-channel median, about the background colour).
+        per_image: return every image's curve (N, steps + 1) instead of their mean (steps + 1,).
+
+    Returns:
+        probabilities, (steps + 1,) or (N, steps + 1).
+    """
+    _check_model(model)
+    x = _check_x(x)
+    n, c, h, w = x.shape
+    maps = attribution_map(maps)
+    if maps.shape != (n, h, w):
+        raise ValueError(f"maps must have shape {(n, h, w)}, got {maps.shape}")
+    if mode not in ("deletion", "insertion"):
+        raise ValueError(f"mode must be 'deletion' or 'insertion', got {mode!r}")
+    steps = as_int(steps, "steps", 1)
+    value = _fill_values(x, fill)
+    order = np.argsort(-maps.reshape(n, -1), axis=1, kind="stable")
+    flat = x.reshape(n, c, -1)
+    canvas = np.broadcast_to(value, flat.shape)
+    start, source = (flat, canvas) if mode == "deletion" else (canvas, flat)
+    rows = np.arange(n)[:, None, None]
+    chans = np.arange(c)[None, :, None]
+    out = np.empty((n, steps + 1))
+    t = None
+    with preserved(model):
+        for s in range(steps + 1):
+            m = int(round(s / steps * h * w))
+            xd = np.array(start, dtype=x.dtype)
+            if m:
+                idx = order[:, None, :m]
+                xd[rows, chans, idx] = source[rows, chans, idx]
+            logits = model.forward(xd.reshape(x.shape))
+            if t is None:
+                t = _targets(target, n, logits.shape[1])
+            out[:, s] = F.softmax(logits, axis=1)[np.arange(n), t]
+    return out if per_image else out.mean(axis=0)
+
+
+def auc(y, x=None) -> float:
+    """Area under a curve by the trapezoidal rule; ``x`` defaults to ``np.linspace(0, 1, len(y))`` (the
+    fractions of :func:`probability_curve`), so a curve that stays at 1 has area 1.
+
+    Raises:
+        ValueError: ``y`` is not 1-D with at least 2 points, ``x`` has another length, or ``x`` is not
+            increasing.
+    """
+    y = as_float_array(y, "y")
+    if y.ndim != 1 or len(y) < 2:
+        raise ValueError(f"y must be 1-D with at least 2 points, got shape {y.shape}")
+    x = np.linspace(0.0, 1.0, len(y)) if x is None else as_float_array(x, "x")
+    if x.shape != y.shape:
+        raise ValueError(f"x must have the shape of y {y.shape}, got {x.shape}")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must be strictly increasing")
+    return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2)
+
+
+def bootstrap_interval(values, level=0.95, n_boot=2000, rng=0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (1-D): resample the values with
+    replacement ``n_boot`` times, and return the ``(1 − level)/2`` and ``(1 + level)/2`` quantiles of
+    the resampled means. Deterministic for a given ``rng`` seed.
+
+    Raises:
+        ValueError: fewer than 2 values, ``level`` outside (0, 1), or ``n_boot`` < 1.
+    """
+    v = as_float_array(values, "values")
+    if v.ndim != 1 or len(v) < 2:
+        raise ValueError(f"values must be 1-D with at least 2 entries, got shape {v.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    n_boot = as_int(n_boot, "n_boot", 1)
+    rng = L.as_generator(rng)
+    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
 
 
 def _rank(a: np.ndarray) -> np.ndarray:
@@ -631,7 +771,7 @@ def randomised_copy(model, rng=0, n_layers=None):
     return clone
 
 
-def randomisation_check(model, x, target, method, rng=0, reduce="abs", **kwargs) -> dict:
+def randomisation_check(model, x, target, method, rng=0, reduce="abs", level=0.95, **kwargs) -> dict:
     """Model-parameter randomisation test (Adebayo et al. 2018), cascading from the top.
 
     A copy of the model has its layers with weights re-initialised one after another, from the output
@@ -645,9 +785,12 @@ def randomisation_check(model, x, target, method, rng=0, reduce="abs", **kwargs)
         reduce: how attributions shaped like x become maps (:func:`attribution_map`).
         **kwargs: passed to the method (``layer`` may be a layer object of ``model``: it is translated).
 
+        level: the confidence level of ``"interval"`` (:func:`bootstrap_interval` over the images).
+
     Returns:
         a dict with ``"layers"`` (names of the cumulatively re-initialised layers, e.g. ``"8 Linear"``),
-        ``"correlation"`` (S,), the mean over images, and ``"per_image"`` (S, N).
+        ``"correlation"`` (S,), the mean over images, ``"per_image"`` (S, N), and ``"interval"`` (S, 2), a
+        bootstrap interval of each mean (NaN with a single image).
     """
     _check_model(model)
     x = _check_x(x)
@@ -669,7 +812,12 @@ def randomisation_check(model, x, target, method, rng=0, reduce="abs", **kwargs)
         names.append(f"{i} {type(layer).__name__}")
         rows.append([spearman(r, m) for r, m in zip(reference, maps, strict=True)])
     per_image = np.array(rows)
-    return {"layers": names, "correlation": per_image.mean(axis=1), "per_image": per_image}
+    if len(x) > 1:
+        interval = np.array([bootstrap_interval(r, level) for r in per_image]).reshape(-1, 2)
+    else:
+        interval = np.full((len(per_image), 2), np.nan)
+    return {"layers": names, "correlation": per_image.mean(axis=1), "per_image": per_image,
+            "interval": interval}
 
 
 def _occlusion_method(model, x, target, **kw):

@@ -391,3 +391,151 @@ def test_class_model_batches_targets(model):
 def test_randomisation_check_rejects_unknown_method_with_value_error(model, x):
     with pytest.raises(ValueError, match="method must be a function or one of"):
         E.randomisation_check(model, x, 0, "integrated_gradients")
+
+
+# ----------------------------------------------------------------------------- receptive fields of other layers
+
+
+def _support(model, x_shape, unit):
+    """Input positions (along the last axis) whose gradient reaches one output unit: the true field."""
+    x = np.random.default_rng(0).standard_normal(x_shape)
+    y = model.forward(x)
+    dy = np.zeros_like(y)
+    dy[(0, 0, *unit)] = 1.0
+    g = np.abs(model.backward(dy))[0].sum(axis=0)
+    cols = np.flatnonzero(g.reshape(-1, g.shape[-1]).sum(axis=0) > 0)
+    return cols.min(), cols.max()
+
+
+def test_receptive_field_counts_average_pooling():
+    kw = dict(rng=0, dtype=np.float64)
+    avg = L.Sequential(L.Conv2d(1, 2, 3, **kw), L.AvgPool2d(2), L.Conv2d(2, 2, 3, **kw))
+    mx = L.Sequential(L.Conv2d(1, 2, 3, **kw), L.MaxPool2d(2), L.Conv2d(2, 2, 3, **kw))
+    assert E.receptive_field(avg, 2) == E.receptive_field(mx, 2) == (8, 2, 3.5)
+    lo, hi = _support(avg, (1, 1, 16, 16), (1, 1))  # average pooling: every input has a path
+    assert hi - lo + 1 == 8 and (lo + hi) / 2 == 3.5 + 1 * 2
+
+
+def test_receptive_field_of_1d_layers():
+    kw = dict(rng=0, dtype=np.float64)
+    seq = L.Sequential(L.Conv1d(1, 3, 5, **kw), L.MaxPool1d(2), L.Conv1d(3, 2, 3, dilation=2, **kw))
+    assert E.receptive_field(seq, 0) == (5, 1, 2.0)
+    assert E.receptive_field(seq, 1) == (6, 2, 2.5)
+    assert E.receptive_field(seq, 2) == (14, 2, 6.5)  # 6 + dilation 2 · (3 − 1) · jump 2
+    lo, hi = _support(L.Sequential(seq.layers[0], seq.layers[2]), (1, 1, 30), (3,))
+    assert hi - lo + 1 == E.receptive_field(L.Sequential(seq.layers[0], seq.layers[2]), 1)[0] == 9
+    with pytest.raises(ValueError, match="axis must be None or 1"):
+        E.receptive_field(seq, 2, axis=0)
+
+
+def test_receptive_field_refuses_what_has_none(model):
+    with pytest.raises(ValueError, match="whole input"):
+        E.receptive_field(model, 6)  # the Linear layer
+    mixed = L.Sequential(L.Conv2d(1, 1, 3, rng=0), L.MaxPool1d(2))
+    with pytest.raises(ValueError, match="mixes 1-D and 2-D"):
+        E.receptive_field(mixed, 1)
+    with pytest.raises(ValueError, match="axis must be 0"):
+        E.receptive_field(model, 2, axis=2)
+    wide = L.Sequential(L.Conv2d(1, 1, (3, 5), rng=0))
+    assert E.receptive_field(wide, 0)[0] == 3 and E.receptive_field(wide, 0, axis=1)[0] == 5
+
+
+def test_top_patches_cut_from_other_images():
+    conv = L.Conv2d(1, 1, 3, padding=1, rng=0, dtype=np.float64)
+    conv.weight.data[:] = 1.0
+    conv.bias.data[:] = 0
+    m = L.Sequential(conv, L.ReLU())
+    xx = np.zeros((2, 1, 6, 6))
+    xx[1, 0, 1:4, 2:5] = 1
+    raw = np.arange(2 * 3 * 36, dtype=float).reshape(2, 3, 6, 6)
+    patches, info = E.top_patches(m, xx, 1, 0, k=1, return_info=True, images=raw)
+    assert patches.shape == (1, 3, 3, 3) and info["index"][0] == 1
+    np.testing.assert_array_equal(patches[0], raw[1, :, 1:4, 2:5])
+    with pytest.raises(ValueError, match="images must be"):
+        E.top_patches(m, xx, 1, 0, images=raw[:1])
+
+
+# ----------------------------------------------------------------------------- Petsiuk's deletion and insertion
+
+
+def test_probability_curves_on_the_one_pixel_model():
+    m = one_pixel_model()
+    xx = np.ones((2, 1, 8, 8))
+    right = np.zeros((2, 8, 8))
+    right[:, 2, 5] = 1
+    p_on, p_off = 1 / (1 + np.exp(-5)), 0.5
+    dele = E.probability_curve(m, xx, 1, right, "deletion", steps=64, fill=0.0)
+    ins = E.probability_curve(m, xx, 1, right, "insertion", steps=64, fill=0.0)
+    assert dele.shape == ins.shape == (65,)
+    np.testing.assert_allclose(dele, np.r_[p_on, np.full(64, p_off)])   # gone after one pixel
+    np.testing.assert_allclose(ins, np.r_[p_off, np.full(64, p_on)])    # back after one pixel
+    wrong = E.probability_curve(m, xx, 1, -right, "deletion", steps=64, fill=0.0)
+    np.testing.assert_allclose(wrong, np.r_[np.full(64, p_on), p_off])  # the pixel goes last
+    assert E.auc(dele) < E.auc(wrong) and E.auc(ins) > E.auc(dele)
+    per = E.probability_curve(m, xx, 1, right, "deletion", steps=4, fill=0.0, per_image=True)
+    assert per.shape == (2, 5)
+
+
+def test_probability_curves_are_monotone_for_a_linear_model(rng):
+    # logit 1 = sum of positive weights × pixels: deleting by weight × pixel lowers it at every step
+    lin = L.Linear(16, 2, rng=0, dtype=np.float64)
+    lin.weight.data[0] = 0
+    lin.weight.data[1] = rng.random(16)
+    lin.bias.data[:] = 0
+    m = L.Sequential(L.Flatten(), lin)
+    xx = rng.random((3, 1, 4, 4)) + 0.1
+    maps = xx[:, 0] * lin.weight.data[1].reshape(4, 4)
+    dele = E.probability_curve(m, xx, 1, maps, "deletion", steps=16, fill=0.0, per_image=True)
+    ins = E.probability_curve(m, xx, 1, maps, "insertion", steps=16, fill=0.0, per_image=True)
+    assert np.all(np.diff(dele, axis=1) < 0) and np.all(np.diff(ins, axis=1) > 0)
+    np.testing.assert_allclose(dele[:, 0], ins[:, -1])   # both curves share their end points
+    np.testing.assert_allclose(dele[:, -1], ins[:, 0])
+
+
+def test_probability_curve_rejects_bad_arguments(model, x):
+    maps = x[:, 0]
+    with pytest.raises(ValueError, match="mode must be"):
+        E.probability_curve(model, x, 0, maps, mode="erase")
+    with pytest.raises(ValueError, match="maps must have shape"):
+        E.probability_curve(model, x, 0, maps[:, :4])
+    with pytest.raises(ValueError, match="fill must be"):
+        E.probability_curve(model, x, 0, maps, fill="mean")
+    with pytest.raises(ValueError, match="steps"):
+        E.probability_curve(model, x, 0, maps, steps=0)
+
+
+def test_auc_of_known_curves():
+    assert E.auc(np.ones(5)) == pytest.approx(1.0)
+    assert E.auc(np.linspace(1, 0, 11)) == pytest.approx(0.5)
+    assert E.auc([0.0, 1.0], x=[0.0, 2.0]) == pytest.approx(1.0)
+    xs = np.linspace(0, 1, 201)
+    assert E.auc(xs**2, xs) == pytest.approx(1 / 3, abs=1e-4)
+    with pytest.raises(ValueError, match="at least 2 points"):
+        E.auc([1.0])
+    with pytest.raises(ValueError, match="shape of y"):
+        E.auc([1.0, 2.0], x=[0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        E.auc([1.0, 2.0], x=[1.0, 0.0])
+
+
+def test_bootstrap_interval_covers_the_mean(rng):
+    v = rng.normal(0.3, 1.0, 400)
+    lo, hi = E.bootstrap_interval(v)
+    assert lo < v.mean() < hi
+    assert hi - lo == pytest.approx(2 * 1.96 * v.std() / np.sqrt(len(v)), rel=0.15)
+    assert E.bootstrap_interval(v) == (lo, hi)  # seeded
+    narrow = E.bootstrap_interval(v, level=0.5)
+    assert lo < narrow[0] < narrow[1] < hi
+    with pytest.raises(ValueError, match="at least 2"):
+        E.bootstrap_interval([1.0])
+    with pytest.raises(ValueError, match="level must be"):
+        E.bootstrap_interval(v, level=1.5)
+
+
+def test_randomisation_check_reports_an_interval(model, x):
+    res = E.randomisation_check(model, x, 0, "saliency")
+    assert res["interval"].shape == (3, 2)
+    assert np.all(res["interval"][:, 0] <= res["correlation"])
+    assert np.all(res["correlation"] <= res["interval"][:, 1])
+    one = E.randomisation_check(model, x[:1], 0, "saliency")
+    assert np.isnan(one["interval"]).all()
