@@ -63,6 +63,8 @@ __all__ = [
     "built_site",
     "site_url",
     "browser",
+    "browser_without_cjk_fonts",
+    "playwright",
     "open_page",
     "new_page",
     "serve_directory",
@@ -152,27 +154,67 @@ def site_url(built_site):
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    """A headless Debian Chromium driven by Playwright (skips if either is missing)."""
+def playwright(tmp_path_factory):
+    """The session's one Playwright driver (skips if Chromium or Playwright is missing)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium (.ci/run does)")
     sync_api = pytest.importorskip("playwright.sync_api")
     # Chromium writes crash reports and settings under the config folder: keep them in the run's tmp.
     os.environ.setdefault("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+        yield p
 
 
-def new_page(browser, width: int = 1200, height: int = 900, ignore_hosts: tuple[str, ...] = ()):
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """A headless Debian Chromium driven by Playwright (skips if either is missing)."""
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield b
+    b.close()
+
+
+#: A fontconfig setup that sees only the DejaVu fonts: a machine without any CJK font.
+NO_CJK_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <dir>{fonts}</dir>
+  <cachedir>{cache}</cachedir>
+  <config></config>
+</fontconfig>
+"""
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@pytest.fixture(scope="session")
+def browser_without_cjk_fonts(playwright, tmp_path_factory):
+    """A second Chromium whose fontconfig hides every system font but DejaVu (so no CJK font at all)."""
+    if not DEJAVU.is_dir():
+        pytest.skip(f"{DEJAVU} not found (fonts-dejavu-core)")
+    folder = tmp_path_factory.mktemp("fontconfig")
+    config = folder / "fonts.conf"
+    config.write_text(NO_CJK_FONTCONFIG.format(fonts=DEJAVU, cache=folder / "cache"))
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "FONTCONFIG_PATH": str(folder)}
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env=env)
+    b.fontconfig_file = config
+    yield b
+    b.close()
+
+
+def new_page(browser, width: int = 1200, height: int = 900, ignore_hosts: tuple[str, ...] = (),
+             color_scheme: str | None = None, is_mobile: bool = False):
     """A page with every request to another host blocked and recorded.
 
     The page gains ``page.external_requests`` (blocked URLs), ``page.errors`` (uncaught exceptions),
     ``page.console_errors``, ``page.missing`` (HTTP errors) and ``page.assert_clean()``; requests to
     ``ignore_hosts`` are blocked but not recorded (Voilà's template asks a CDN for Font Awesome).
+    ``color_scheme="dark"`` emulates a reader's dark system setting; ``is_mobile`` a phone (touch, DPR 2).
     """
-    context = browser.new_context(viewport={"width": width, "height": height})
+    options = {"viewport": {"width": width, "height": height}}
+    if color_scheme:
+        options["color_scheme"] = color_scheme  # "dark": the theme's "auto" mode follows it
+    if is_mobile:
+        options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = browser.new_context(**options)
     page = context.new_page()
     page.external_requests = []
     page.errors = []

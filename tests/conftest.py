@@ -19,4 +19,11 @@ def rng():
 
 # The built-book and browser fixtures, registered here once for every test module: a session-scoped
 # fixture imported into two modules would be instantiated twice (two Playwright loops in one process).
-from browser_helpers import browser, built_site, open_page, site_url  # noqa: E402, F401
+from browser_helpers import (  # noqa: E402, F401
+    browser,
+    browser_without_cjk_fonts,
+    built_site,
+    open_page,
+    playwright,
+    site_url,
+)

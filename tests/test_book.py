@@ -4,6 +4,7 @@ builds it if it is missing."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -102,12 +103,248 @@ def test_chapter_2_explorer_is_static(built_site):
     assert "explorer-control-stride" in text
 
 
-def test_launch_and_repository_buttons(built_site):
+# --------------------------------------------------------------------------- links to a repository
+
+# Hosts of repository and launch buttons. doi.org and arxiv.org links of the references are real.
+REPO_HOSTS = re.compile(r"^https?://(www\.)?(github\.com|gitlab\.com|bitbucket\.org|mybinder\.org|"
+                        r"colab\.research\.google\.com|deepnote\.com)(/|$)", re.I)
+
+
+def _configured_repository():
+    """The repository URL the build was given: BOOK_REPOSITORY_URL, else book_repository_url in _config.yml."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = os.environ.get("BOOK_REPOSITORY_URL", "").strip()
+    return (url or (config.get("sphinx", {}).get("config", {}).get("book_repository_url") or "").strip()).rstrip("/")
+
+
+def test_no_page_links_to_an_unset_repository(built_site):
+    """Without a configured repository no page links to GitHub, Binder or Colab, or shows a clone command;
+    with one, every link to those hosts is the configured repository (or Binder/Colab launching it)."""
+    url = _configured_repository()
+    offenders = []
+    for page in _pages(built_site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        name = page.relative_to(built_site).as_posix()
+        for a in soup.find_all("a", href=True):
+            href = a["href"].strip()
+            if REPO_HOSTS.match(href) and not (url and url.split("://", 1)[1] in href):
+                offenders.append(f"{name}: <a href={href!r}>")
+        text = soup.get_text(" ")
+        if "cnn-textbook/cnn-explained" in text or "cnn-textbook/cnn-explained" in str(soup):
+            offenders.append(f"{name}: the old placeholder repository")
+        if not url and re.search(r"git clone|pip install git\+", text):
+            offenders.append(f"{name}: a clone or install command with no repository to name")
+        if not url and soup.select(".dropdown-launch-buttons, a.btn[href*='binder'], a.btn[href*='colab']"):
+            offenders.append(f"{name}: launch buttons")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_repository_buttons_follow_the_configured_url(built_site):
+    url = _configured_repository()
     html = (built_site / "notebooks/02_core_concepts.html").read_text()
-    repo, nb = "cnn-textbook/cnn-explained", "notebooks/02_core_concepts.ipynb"
-    assert f"mybinder.org/v2/gh/{repo}/main?urlpath=tree/{nb}" in html
-    assert f"colab.research.google.com/github/{repo}/blob/main/{nb}" in html
-    assert 'href="https://github.com/cnn-textbook/cnn-explained"' in html
+    if not url:
+        assert "mybinder.org" not in html and "colab.research.google.com" not in html
+        assert "fa-github" not in html, "a repository button with no repository"
+        return
+    nb = "notebooks/02_core_concepts.ipynb"
+    assert f'href="{url}"' in html
+    assert "mybinder.org/v2/" in html and f"/blob/main/{nb}" in html
+
+
+def test_repository_blocks_of_prose_pages():
+    """book/_ext/repository.py keeps or drops the preface's clone instructions (unit test, no build)."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import repository
+
+    text = "a\n<!-- if-repository -->\n`git clone REPOSITORY_URL`\n<!-- end-if-repository -->\nb" \
+           "\n<!-- if-no-repository -->none<!-- end-if-no-repository -->"
+    assert repository.expand(text, "") == "a\n\nb\nnone"
+    assert repository.expand(text, "https://example.org/o/r") == "a\n\n`git clone https://example.org/o/r`\n\nb\n"
+    preface = (ROOT / "book" / "preface.md").read_text()
+    assert "git clone" not in repository.expand(preface, "")
+    assert "git clone https://example.org/o/r" in repository.expand(preface, "https://example.org/o/r")
+
+    class Config:
+        html_theme_options = {"launch_buttons": {"notebook_interface": "classic", "binderhub_url": "x"}}
+        html_context = {}
+        book_repository_url = ""
+
+    class App:
+        class tags:  # noqa: N801
+            added = []
+            add = added.append
+
+    os.environ.pop(repository.ENV, None)
+    repository._configure(App, Config)
+    assert Config.html_theme_options["use_repository_button"] is False
+    assert "binderhub_url" not in Config.html_theme_options["launch_buttons"]
+    Config.book_repository_url = "https://github.com/o/r"
+    repository._configure(App, Config)
+    assert Config.html_theme_options["repository_url"] == "https://github.com/o/r"
+    assert Config.html_theme_options["launch_buttons"]["colab_url"] == repository.COLAB
+    assert App.tags.added == ["repository"]
+    Config.book_repository_url = "not a url"
+    with pytest.raises(ValueError, match="https://"):
+        repository._configure(App, Config)
+
+
+# --------------------------------------------------------------------------- headings, exercises, citations
+
+_NUMBER = re.compile(r"^\s*(§\s*)?\d+(\.\d+)*\.?(\s|$)")
+
+
+def _heading_title(h):
+    """(section number Jupyter Book gave the heading, the heading's own text)."""
+    number = h.find("span", class_="section-number")
+    parts = [t for t in h.find_all(string=True) if not (number and t.parent is number)
+             and "headerlink" not in (t.parent.get("class") or [])]
+    return (number.get_text(strip=True) if number else ""), "".join(parts).strip()
+
+
+def test_no_heading_carries_two_numbers(built_site):
+    """Section numbers come from Jupyter Book alone: no heading (in the page or the sidebars) adds its own."""
+    offenders = []
+    for page in _pages(built_site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for h in soup.select("article h1, article h2, article h3, article h4, article h5, article h6"):
+            number, title = _heading_title(h)
+            if number and _NUMBER.match(title):
+                offenders.append(f"{page.relative_to(built_site)}: {number} {title}")
+        for a in soup.select(".bd-sidebar a.reference, .bd-toc a.reference"):
+            text = a.get_text(" ", strip=True)
+            if re.match(r"^\d+(\.\d+)*\.\s+(§\s*)?\d+(\.\d+)*\.?\s", text):
+                offenders.append(f"{page.relative_to(built_site)} (contents): {text}")
+    assert not offenders, "headings numbered twice:\n" + "\n".join(sorted(set(offenders)))
+
+
+def _chapter_pages(site):
+    """{chapter: [its page, its section pages]} from _toc.yml (the numbered part)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    out = {}
+    for part in toc["parts"]:
+        if part.get("numbered"):
+            for ch in part["chapters"]:
+                out[ch["file"]] = [site / f"{ch['file']}.html"] + [site / f"{s['file']}.html"
+                                                                    for s in ch.get("sections", [])]
+    return out
+
+
+def count_exercises(soup) -> int:
+    """Exercises in a page, by the book's marker: the section whose heading says "Exercises" (any level); in
+    it, outside solution dropdowns/admonitions, every item of a numbered list (``1.``, ``2.`` …, also when the
+    list is split by solutions: ``<ol start="3">``) and every paragraph that opens with a bold number
+    (``**4. Title.**``). Exercise numbers are counted once."""
+    numbers = set()
+    for section in soup.find_all("section"):
+        heading = section.find(re.compile("^h[1-6]$"))
+        if not heading or "exercise" not in heading.get_text().lower():
+            continue
+        for ol in section.find_all("ol"):
+            if ol.find_parent(class_=re.compile("admonition|dropdown")) or ol.find_parent("ol"):
+                continue
+            start = int(ol.get("start", 1))
+            numbers.update((id(section), start + i) for i, _ in enumerate(ol.find_all("li", recursive=False)))
+        for strong in section.select("p > strong:first-child"):
+            if strong.find_parent(class_=re.compile("admonition|dropdown")):
+                continue
+            m = re.match(r"\s*(\d+)\.", strong.get_text())
+            if m:
+                numbers.add((id(section), int(m.group(1))))
+    return len(numbers)
+
+
+def count_citations(soup) -> int:
+    """Citations in a page: links of ``{cite:p}``/``{cite:t}`` into the bibliography (book/references)."""
+    article = soup.find("article") or soup
+    return len([a for a in article.find_all("a", href=True) if re.search(r"references\.html#", a["href"])])
+
+
+def test_every_chapter_has_five_exercises_and_a_citation(built_site):
+    report, short = [], []
+    for chapter, pages in _chapter_pages(built_site).items():
+        soups = [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser") for p in pages if p.exists()]
+        exercises = sum(count_exercises(s) for s in soups)
+        citations = sum(count_citations(s) for s in soups)
+        report.append(f"{chapter}: {exercises} exercises, {citations} citations")
+        if exercises < 5 or citations < 1:
+            short.append(report[-1])
+    print("\n".join(report))
+    assert not short, "chapters short of exercises (>= 5) or citations (>= 1):\n" + "\n".join(short)
+
+
+def test_exercise_counter_reads_both_styles():
+    html = """<section><h2>Exercises</h2><ol><li>a</li><li>b</li></ol>
+    <div class="admonition dropdown"><ol><li>solution</li></ol></div><ol start="3"><li>c</li></ol>
+    <p><strong>4. Title.</strong> d</p><div class="dropdown"><p><strong>5. not one</strong></p></div></section>
+    <section><h2>Other</h2><ol><li>x</li></ol></section>"""
+    assert count_exercises(BeautifulSoup(html, "html.parser")) == 4
+
+
+# --------------------------------------------------------------------------- the theme, the font, the article
+
+
+def test_header_has_one_toggle_of_each_kind(built_site):
+    """sphinx-book-theme 1.3.0 bug (#999): the navbar's second, hidden toggles made the visible ones dead."""
+    for name in ["book/preface", "notebooks/02_core_concepts"]:
+        soup = BeautifulSoup((built_site / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+        assert len(soup.select(".primary-toggle")) == 1, name
+        assert len(soup.select(".secondary-toggle")) <= 1, name
+        header = soup.select_one("#pst-header")
+        assert header is None or not header.select(".search-button-field, .sidebar-toggle"), name
+
+
+def test_chinese_text_is_marked_and_the_font_is_served(built_site):
+    html = (built_site / "book/glossary.html").read_text(encoding="utf-8")
+    assert '<span lang="zh-Hans">' in html
+    assert "cjk.css" in html
+    css = (built_site / "_static/cjk.css").read_text()
+    assert "unicode-range" in css and "fonts/book-cjk.woff2" in css
+    assert (built_site / "_static/fonts/book-cjk.woff2").exists()
+
+
+def test_cjk_font_subset_covers_exactly_the_books_characters():
+    """The committed subset has a glyph for every CJK character of the sources and no other (regenerate
+    with `make cjk-font` after adding Chinese text), and stays small."""
+    pytest.importorskip("fontTools")
+    sys.path.insert(0, str(ROOT / "tools"))
+    import cjk_font
+
+    wanted, have = cjk_font.book_characters(), cjk_font.font_characters()
+    missing = "".join(c for c in wanted if c not in have)
+    assert not missing, f"the web font lacks {missing!r}: run `make cjk-font` and commit {cjk_font.OUT.name}"
+    assert have == wanted, f"unused glyphs {set(have) - set(wanted)}: run `make cjk-font`"
+    assert "卷" in have and "积" in have
+    size = cjk_font.OUT.stat().st_size
+    print(f"CJK subset: {len(have)} characters, {size / 1024:.1f} KB")
+    assert size < 500_000
+
+
+def test_cjk_font_subset_is_reproducible(tmp_path):
+    """One command rebuilds the committed file byte for byte (needs fonts-noto-cjk, fontTools and brotli)."""
+    pytest.importorskip("fontTools")
+    pytest.importorskip("brotli")
+    sys.path.insert(0, str(ROOT / "tools"))
+    import cjk_font
+
+    source = cjk_font.find_source_font()
+    if source is None:
+        pytest.skip("fonts-noto-cjk is not installed")
+    out = cjk_font.subset(cjk_font.book_characters(), source, tmp_path / "font.woff2")
+    assert out.read_bytes() == cjk_font.OUT.read_bytes(), "run `make cjk-font` and commit the font"
+
+
+def test_the_article_text_is_included(built_site):
+    text = (ROOT / "book/article-original.txt").read_text(encoding="utf-8")
+    assert text.startswith("1.背景介绍") and "6.附录常见问题与解答" in text
+    html = (built_site / "book/article-original.html").read_text(encoding="utf-8")
+    assert "数学模型公式为" in html and "def convolution(input, kernel, stride=1, padding=0):" in html
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "卷积神经网络的解释性与可视化" in readme and "../" not in readme
+    assert (ROOT / "LICENSE").exists() and "CC BY 4.0" in (ROOT / "LICENSE").read_text()
 
 
 @pytest.mark.parametrize(
