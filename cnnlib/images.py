@@ -6,6 +6,9 @@
   large is refused with a one-line :class:`ValueError`.
 * :func:`upload_control` is the upload button of the explorers (live mode only): a good file calls back
   with the decoded image, a bad one shows that one line and changes nothing else.
+* :func:`upscale`, :func:`figure_pixels` and :func:`encode_png` are the fast path of live explorers:
+  pictures composed as arrays (nearest-neighbour upscaling, no resampling at draw time), a figure's
+  pixels, and PNG encoding that is quick (live) or compact (static pages).
 * :func:`sharp_images` shows the PNGs of a widget tree at half their pixel width, so figures rendered
   at 2× the displayed pixels stay crisp on high-density screens (the explorer framework shows a PNG at
   its natural width).
@@ -23,7 +26,8 @@ import numpy as np
 
 from ._checks import as_int
 
-__all__ = ["MAX_UPLOAD_BYTES", "decode_image", "decode_upload", "upload_control", "sharp_images"]
+__all__ = ["MAX_UPLOAD_BYTES", "decode_image", "decode_upload", "upload_control", "sharp_images", "encode_png",
+           "figure_pixels", "upscale", "under"]
 
 #: The largest file an upload may be (bytes).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -191,3 +195,51 @@ def sharp_images(widget, scale: int = 2):
 
     walk(widget)
     return widget
+
+
+def upscale(a, scale: int) -> np.ndarray:
+    """Nearest-neighbour enlargement of an image (H, W) or (H, W, C) by an integer ``scale``."""
+    a = np.asarray(a)
+    scale = as_int(scale, "scale", 1)
+    return a.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def figure_pixels(fig) -> np.ndarray:
+    """Draw a matplotlib figure (made without pyplot) and return its pixels (H, W, 4) uint8 (a view:
+    copy it before the next draw if you keep it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())
+
+
+def encode_png(pixels, compact: bool = False, colors: int = 256) -> bytes:
+    """PNG bytes of ``pixels`` (H, W, 3|4) uint8 (alpha dropped).
+
+    Args:
+        compact: False: fast, light compression (live explorers, a few ms); True: reduced to a palette of
+            ``colors`` colours and compressed hard (static pages, several times smaller).
+    """
+    from PIL import Image
+
+    a = np.ascontiguousarray(np.asarray(pixels)[..., :3])
+    img = Image.fromarray(a)
+    out = io.BytesIO()
+    if compact:
+        img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.MEDIANCUT,
+                           dither=Image.Dither.NONE)
+        img.save(out, format="png", optimize=True)
+    else:
+        img.save(out, format="png", compress_level=1)
+    return out.getvalue()
+
+
+def under(drawn, background) -> np.ndarray:
+    """``drawn`` (H, W, 4) uint8, a figure drawn on a transparent background, composited over
+    ``background`` (H, W, 3) uint8: the fast way to put pixel panels under a figure's text and lines
+    (matplotlib never resamples them). Returns (H, W, 3) uint8."""
+    drawn = np.asarray(drawn)
+    a = drawn[..., 3:4].astype(np.uint16)
+    out = (drawn[..., :3].astype(np.uint16) * a + np.asarray(background, np.uint16) * (255 - a) + 127) // 255
+    return out.astype(np.uint8)
