@@ -351,31 +351,31 @@ def explorer(monkeypatch):
     from cnnlib.models import shapes_cnn
 
     untrained = shapes_cnn(rng=0)
-    monkeypatch.setattr(ex, "explorer_model", lambda: untrained)
-    ex._heat.cache_clear()
+    ex.clear_caches()
+    monkeypatch.setattr(ex, "explorer_model", lambda network="shapes": untrained)
     yield ex
-    ex._heat.cache_clear()
+    ex.clear_caches()
 
 
 def test_explorer_renders_every_method(explorer):
     e = explorer.explain_explorer()
     assert e.n_static_states() <= 64
-    for method in explorer.METHOD_NAMES:
-        r = e.render_state(method=method, image="cross", target="circle")
+    for method in explorer.method_options():
+        r = e.render_state(method=explorer.method_options()[method], image="cross", target="circle")
         assert r.message == "" and r.png is not None and r.nbytes > 1000
-    fig, caption = explorer.render_explanation("triangle", "grad-cam", 7, "triangle")
-    assert "Grad-CAM at layer 7" in fig.axes[1].get_title() and "p(triangle)" in caption.markup
+    png, caption = explorer.render_explanation("triangle", "grad-cam 3", "true class")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "explained: <b>triangle</b>, the true class" in caption.markup
     with pytest.raises(ValueError, match="method must be one of"):
-        explorer.render_explanation("triangle", "lime", 4, "triangle")
+        explorer.render_explanation("triangle", "lime", "true class")
     with pytest.raises(ValueError, match="target must be one of"):
-        explorer.render_explanation("triangle", "saliency", 4, "hexagon")
+        explorer.render_explanation("triangle", "saliency", "hexagon")
 
 
 def test_overlay_and_table_helpers():
     from cnnlib.explorers import explain as ex
 
     rgba = ex.overlay(np.array([[0.0, 1.0], [2.0, 4.0]]))
-    assert rgba.shape == (2, 2, 4) and rgba[0, 0, 3] == 0 and rgba[1, 1, 3] == pytest.approx(0.75)
+    assert rgba.shape == (2, 2, 4) and rgba[0, 0, 3] == 0 and rgba[1, 1, 3] == pytest.approx(0.8)
     assert ex.overlay(np.zeros((2, 2)))[..., 3].max() == 0
     html = ex.html_table(["a", "b"], [["x", 0.123456]]).markup
     assert "<td>0.12</td>" in html and "<th>b</th>" in html

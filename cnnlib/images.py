@@ -1,0 +1,245 @@
+"""Images in and out of explorers: decoding a reader's uploaded photograph, and showing pictures sharply.
+
+* :func:`decode_image` turns the bytes of an image file (PNG, JPEG, GIF, BMP, WebP, … as
+  :class:`ipywidgets.FileUpload` gives them) into a network input ``(3, size, size)`` float32 in [0, 1]:
+  the largest centred square, resized. A file that is not an image, is corrupt or truncated, or is too
+  large is refused with a one-line :class:`ValueError`.
+* :func:`upload_control` is the upload button of the explorers (live mode only): a good file calls back
+  with the decoded image, a bad one shows that one line and changes nothing else.
+* :func:`upscale`, :func:`figure_pixels` and :func:`encode_png` are the fast path of live explorers:
+  pictures composed as arrays (nearest-neighbour upscaling, no resampling at draw time), a figure's
+  pixels, and PNG encoding that is quick (live) or compact (static pages).
+* :func:`sharp_images` shows the PNGs of a widget tree at half their pixel width, so figures rendered
+  at 2× the displayed pixels stay crisp on high-density screens (the explorer framework shows a PNG at
+  its natural width).
+
+Pillow is used for decoding; it comes with matplotlib, and the browser's Pyodide has it too.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import warnings
+
+import numpy as np
+
+from ._checks import as_int
+
+__all__ = ["MAX_UPLOAD_BYTES", "decode_image", "decode_upload", "upload_control", "sharp_images", "encode_png",
+           "figure_pixels", "upscale", "under"]
+
+#: The largest file an upload may be (bytes).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: The most pixels a decoded file may have (a small file can claim huge dimensions: a "decompression bomb").
+MAX_PIXELS = 40_000_000
+
+
+def _as_bytes(data) -> bytes:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"data must be bytes (the file's content), got {type(data).__name__}")
+
+
+def decode_image(data, size: int = 64) -> np.ndarray:
+    """The image file ``data`` as a square network input.
+
+    The largest centred square of the picture is cut out and resized to ``size`` × ``size`` (Lanczos);
+    the EXIF orientation of phone photographs is applied first. Transparent pixels are put on white;
+    greyscale, palette, CMYK and 16-bit images become RGB.
+
+    Args:
+        data: the file's bytes (``bytes``, ``bytearray`` or ``memoryview``).
+        size: side of the result in pixels (>= 8).
+
+    Returns:
+        ``(3, size, size)`` float32 in [0, 1].
+
+    Raises:
+        ValueError: the file is empty, over :data:`MAX_UPLOAD_BYTES`, not an image, corrupt or
+            truncated, or has more than :data:`MAX_PIXELS` pixels. The message is one line.
+        TypeError: ``data`` is not bytes.
+    """
+    from PIL import Image, ImageOps
+
+    data = _as_bytes(data)
+    size = as_int(size, "size", 8)
+    if not data:
+        raise ValueError("the file is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the file is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.1f} MB")
+    try:
+        with warnings.catch_warnings():  # our own pixel limit below gives the reader's message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+        w, h = img.size
+        if w * h > MAX_PIXELS:
+            raise ValueError(f"the image is {w}×{h} pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels")
+        img.load()  # decoding happens here: a truncated or corrupt file fails now, not later
+        img = ImageOps.exif_transpose(img)
+        rgb = _to_rgb(img)
+    except ValueError:
+        raise
+    except (OSError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
+        # UnidentifiedImageError (not an image) and "image file is truncated" are OSErrors
+        what = "is not an image Pillow can read" if isinstance(exc, Image.UnidentifiedImageError) else \
+            "is corrupt or truncated"
+        raise ValueError(f"the file {what} ({type(exc).__name__})") from None
+    w, h = rgb.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    small = rgb.resize((size, size), Image.Resampling.LANCZOS, box=(left, top, left + side, top + side))
+    return (np.asarray(small, dtype=np.float32) / 255.0).transpose(2, 0, 1).copy()
+
+
+def _to_rgb(img):
+    """Any Pillow mode -> RGB (transparency composited on white, high bit depths scaled to 8 bits)."""
+    from PIL import Image
+
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(a / top * 255.0, 0, 255).astype(np.uint8))
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        img = img.convert("RGBA")
+        white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, img)
+    return img.convert("RGB")
+
+
+def decode_upload(value, size: int = 64) -> tuple[str, np.ndarray]:
+    """The first file of an :class:`ipywidgets.FileUpload` value, decoded by :func:`decode_image`.
+
+    Args:
+        value: the widget's ``value`` (ipywidgets 8: a tuple of dicts with ``name`` and ``content``),
+            or a single such dict.
+
+    Returns:
+        ``(file name, (3, size, size) float32 image)``.
+
+    Raises:
+        ValueError: no file, or the file is refused (see :func:`decode_image`).
+    """
+    files = [value] if isinstance(value, dict) else list(value or ())
+    if not files:
+        raise ValueError("no file was uploaded")
+    f = files[0]
+    name = str(f.get("name", "upload"))
+    return name, decode_image(f.get("content", b""), size=size)
+
+
+def upload_control(on_image, size: int = 64, description: str = "Upload a photo"):
+    """An upload button and a one-line status: ``on_image(name, image)`` is called with each good file.
+
+    A refused file shows its one-line reason and does not call ``on_image`` (nothing else changes).
+    If ``on_image`` raises :class:`ValueError`, its message is shown the same way.
+
+    Returns:
+        an :class:`ipywidgets.HBox` (CSS class ``explorer-upload``); ``box._upload_handle(value)``
+        processes a FileUpload value directly (tests).
+    """
+    import ipywidgets as widgets
+
+    button = widgets.FileUpload(accept="image/*", multiple=False, description=description)
+    status = widgets.HTML("")
+
+    def handle(value):
+        try:
+            name, image = decode_upload(value, size=size)
+            on_image(name, image)
+        except ValueError as exc:
+            status.value = f'<span class="upload-error" style="color:#b3261e">{html.escape(str(exc))}</span>'
+            return False
+        status.value = f'<span class="upload-ok">showing {html.escape(name)} (centre square, {size}×{size})</span>'
+        return True
+
+    def changed(change):
+        if change["new"]:
+            handle(change["new"])
+
+    button.observe(changed, names="value")
+    box = widgets.HBox([button, status], layout=widgets.Layout(align_items="center", gap="0.8em"))
+    box.add_class("explorer-upload")
+    box._upload_handle = handle
+    return box
+
+
+def _png_width(png: bytes) -> int | None:
+    if isinstance(png, memoryview):
+        png = png[:24].tobytes()
+    if isinstance(png, bytes | bytearray) and png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) >= 24:
+        return int.from_bytes(png[16:20], "big")
+    return None
+
+
+def sharp_images(widget, scale: int = 2):
+    """Show every PNG :class:`ipywidgets.Image` under ``widget`` at 1/``scale`` of its pixel width,
+    now and whenever its picture changes (live explorers). Returns ``widget``."""
+    import ipywidgets as widgets
+
+    def fix(img):
+        w = _png_width(img.value)
+        if w:
+            want = str(max(1, w // scale))
+            if img.width != want:
+                img.width = want
+
+    def walk(w):
+        if isinstance(w, widgets.Image):
+            fix(w)
+            w.observe(lambda change, img=w: fix(img), names=["value", "width"])
+        for child in getattr(w, "children", ()):
+            walk(child)
+
+    walk(widget)
+    return widget
+
+
+def upscale(a, scale: int) -> np.ndarray:
+    """Nearest-neighbour enlargement of an image (H, W) or (H, W, C) by an integer ``scale``."""
+    a = np.asarray(a)
+    scale = as_int(scale, "scale", 1)
+    return a.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def figure_pixels(fig) -> np.ndarray:
+    """Draw a matplotlib figure (made without pyplot) and return its pixels (H, W, 4) uint8 (a view:
+    copy it before the next draw if you keep it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())
+
+
+def encode_png(pixels, compact: bool = False, colors: int = 256) -> bytes:
+    """PNG bytes of ``pixels`` (H, W, 3|4) uint8 (alpha dropped).
+
+    Args:
+        compact: False: fast, light compression (live explorers, a few ms); True: reduced to a palette of
+            ``colors`` colours and compressed hard (static pages, several times smaller).
+    """
+    from PIL import Image
+
+    a = np.ascontiguousarray(np.asarray(pixels)[..., :3])
+    img = Image.fromarray(a)
+    out = io.BytesIO()
+    if compact:
+        img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.MEDIANCUT,
+                           dither=Image.Dither.NONE)
+        img.save(out, format="png", optimize=True)
+    else:
+        img.save(out, format="png", compress_level=1)
+    return out.getvalue()
+
+
+def under(drawn, background) -> np.ndarray:
+    """``drawn`` (H, W, 4) uint8, a figure drawn on a transparent background, composited over
+    ``background`` (H, W, 3) uint8: the fast way to put pixel panels under a figure's text and lines
+    (matplotlib never resamples them). Returns (H, W, 3) uint8."""
+    drawn = np.asarray(drawn)
+    a = drawn[..., 3:4].astype(np.uint16)
+    out = (drawn[..., :3].astype(np.uint16) * a + np.asarray(background, np.uint16) * (255 - a) + 127) // 255
+    return out.astype(np.uint8)
