@@ -1,30 +1,48 @@
-"""Plotting helpers shared by the chapters: kernels with their numbers, images and feature maps with titles
-and colour bars, grids of filters and feature maps.
+"""Plotting helpers shared by the chapters: figures made sharp for any screen, kernels with their numbers,
+images and feature maps with titles and colour bars, grids of filters and feature maps.
 
 Every helper draws with matplotlib's object API (no pyplot), so figures never leak into a notebook's
-output by accident; the grid helpers return a :class:`~matplotlib.figure.Figure` made with
-:func:`cnnlib.widgets.new_figure` (small, 72 dpi, constrained layout), which a notebook shows by ending a
-cell with it and an explorer's ``render`` may return directly.
+output by accident. :func:`new_figure` makes every figure of the book: it is sized in inches of the page
+(one inch = :data:`DISPLAY_DPI` CSS pixels) and rendered at :data:`SCALE` times that many pixels, so it is
+sharp on HiDPI screens. A notebook shows it by ending a cell with it (in IPython the figure's PNG carries
+its display width, half its pixel width; see :func:`sharp_png`), and an explorer's ``render`` may return it.
 
-Colour conventions:
+Sizes: fonts are at least :data:`SMALL` (9) points at display size; a figure for the text column is at most
+about 7 inches wide (688 CSS pixels).
+
+Colour conventions (perceptually uniform or diverging maps only, never ``jet``):
 
 * values that are all >= 0 (images, pooled maps, ReLU outputs): grey, 0 is black;
 * signed values (kernels, edge responses, gradients): the diverging map ``RdBu_r`` centred on 0
   (red positive, blue negative, white zero), with limits ±max|value| so the colours of two panels mean
-  the same thing only when they share a scale (``shared=True`` in the grids).
+  the same thing only when they share a scale (``shared=True`` in the grids);
+* heat-maps and surfaces: ``magma``/``inferno``/``viridis``.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import struct
 from collections.abc import Sequence
 
 import numpy as np
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
 from ._checks import as_int
-from .widgets import _figure_png, new_figure
 
 __all__ = [
+    "DISPLAY_DPI",
+    "SCALE",
+    "DPI",
+    "SMALL",
+    "SharpFigure",
+    "new_figure",
+    "sharp_png",
+    "encode_png",
+    "png_display_width",
     "SIGNED_CMAP",
     "IMAGE_CMAP",
     "color_limits",
@@ -41,6 +59,153 @@ __all__ = [
 SIGNED_CMAP = "RdBu_r"
 #: Colour map of non-negative values (images, activations after ReLU).
 IMAGE_CMAP = "gray"
+
+#: CSS pixels per inch of figure on the page (the browser's reference pixel: 96 per inch).
+DISPLAY_DPI = 96
+#: Pixels rendered per displayed pixel: 2 keeps figures sharp on HiDPI screens.
+SCALE = 2
+#: Resolution every figure is rendered at (``DISPLAY_DPI * SCALE``).
+DPI = DISPLAY_DPI * SCALE
+#: The smallest font size of the book's figures, in points at display size.
+SMALL = 9
+
+
+class SharpFigure(Figure):
+    """A matplotlib Figure that shows itself sharp in a notebook: a PNG of ``SCALE``× the pixels it is
+    displayed at, with its display width in the output's metadata (see :func:`sharp_png`)."""
+
+    def _repr_png_(self):
+        return sharp_png(self)
+
+
+def new_figure(width: float = 4.0, height: float = 2.0, dpi: int | None = None, ncols: int = 1, nrows: int = 1,
+               layout: str | None = "constrained", **kw):
+    """A matplotlib figure and its axes, made without pyplot, sharp on any screen.
+
+    Figures made this way never leak into a notebook's output and need no ``plt.close``.
+
+    Args:
+        width, height: size in inches of the page (one inch is :data:`DISPLAY_DPI` CSS pixels; the text
+            column is about 7 inches wide).
+        dpi: render resolution (default :data:`DPI`, twice the display resolution).
+        ncols, nrows: passed to :meth:`~matplotlib.figure.Figure.subplots`.
+        layout: ``"constrained"`` (tidy, but it costs time on every draw) or ``None`` (place the axes
+            yourself, e.g. with ``fig.subplots_adjust``: the fastest for live explorers).
+        **kw: further keyword arguments for ``subplots`` (e.g. ``gridspec_kw``).
+
+    Returns:
+        ``(fig, axes)`` as :meth:`~matplotlib.figure.Figure.subplots` returns them; ``fig`` is a
+        :class:`SharpFigure`.
+    """
+    fig = SharpFigure(figsize=(width, height), dpi=DPI if dpi is None else dpi, layout=layout)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows=nrows, ncols=ncols, **kw)
+    return fig, axes
+
+
+def _png_size(png: bytes) -> tuple[int, int] | None:
+    if png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) >= 24:
+        return struct.unpack(">II", png[16:24])
+    return None
+
+
+def png_display_width(png: bytes) -> int | None:
+    """The CSS width a PNG is meant to be shown at: its pixel width × :data:`DISPLAY_DPI` / its resolution
+    (the ``pHYs`` chunk; a PNG without one is shown 1:1). None if it is not a PNG."""
+    size = _png_size(png)
+    if size is None:
+        return None
+    at = png.find(b"pHYs", 0, 4096)
+    if at >= 0 and png[at + 12] == 1:  # unit: metre
+        ppm = struct.unpack(">I", png[at + 4: at + 8])[0]
+        dpi = ppm * 0.0254
+        if dpi > 0:
+            return max(1, round(size[0] * DISPLAY_DPI / dpi))
+    return size[0]
+
+
+def encode_png(rgba, colors: int | None = None, dpi: float = DPI) -> bytes:
+    """An (H, W, 3 or 4) uint8 picture as PNG bytes, with its resolution recorded (``pHYs``).
+
+    Args:
+        rgba: the pixels (the alpha channel, if any, is dropped: figures are opaque).
+        colors: None: full colour, fast (zlib level 1: what a live explorer needs); an int (2–256): a
+            palette of that many colours, about 3× smaller (what a static page needs).
+        dpi: the resolution to record (:func:`png_display_width` reads it back).
+    """
+    from PIL import Image
+
+    a = np.asarray(rgba)
+    img = Image.fromarray(np.ascontiguousarray(a[..., :3]))
+    out = io.BytesIO()
+    d = (round(dpi), round(dpi))
+    if colors is None:
+        img.save(out, format="png", compress_level=1, dpi=d)
+    else:
+        colors = as_int(colors, "colors", 2)
+        if colors > 256:
+            raise ValueError(f"colors must be between 2 and 256, got {colors}")
+        pal = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        pal.save(out, format="png", compress_level=9, dpi=d)
+    return out.getvalue()
+
+
+def figure_pixels(fig) -> np.ndarray:
+    """Draw ``fig`` (Agg) and return its pixels, (H, W, 4) uint8 (a view valid until the next draw)."""
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())
+
+
+def figure_png(fig, colors: int | None = 128) -> bytes:
+    """A figure as PNG bytes at the figure's resolution, by default reduced to a palette of ``colors``
+    colours (about 3× smaller: static explorers store one PNG per state in the page). ``colors=None``
+    keeps full colour and encodes fast (live explorers).
+
+    Raises:
+        ValueError: colors not between 2 and 256.
+    """
+    png = encode_png(figure_pixels(fig), colors=colors, dpi=fig.dpi)
+    if getattr(fig, "number", None) is not None:  # made with pyplot: release it
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return png
+
+
+def sharp_png(fig):
+    """The notebook display of a figure: ``(base64 PNG, {"width", "height"})``, the PNG at the figure's
+    resolution (``SCALE``× the display pixels), the sizes in CSS pixels, cropped to what is drawn (as
+    matplotlib's inline backend does). IPython uses it for every :class:`SharpFigure` (registered when
+    this module is imported in IPython)."""
+    from binascii import b2a_base64
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight", pad_inches=0.04,
+                metadata={"Software": None}, facecolor="white")
+    png = buf.getvalue()
+    w, h = _png_size(png)
+    ratio = DISPLAY_DPI / fig.dpi
+    meta = {"width": max(1, round(w * ratio)), "height": max(1, round(h * ratio))}
+    return b2a_base64(png, newline=False).decode("ascii"), meta
+
+
+def _register_ipython() -> bool:
+    """Show :class:`SharpFigure` with :func:`sharp_png` in a running IPython (ahead of the inline backend's
+    own PNG formatter, which would show it at its pixel size). Returns whether a shell was found."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["image/png"].for_type(SharpFigure, sharp_png)
+    return True
+
+
+_register_ipython()
 
 
 def _as_2d(a, name: str) -> np.ndarray:
@@ -77,7 +242,7 @@ def color_limits(values, symmetric: bool | None = None) -> tuple[str, float, flo
     return IMAGE_CMAP, lo, hi
 
 
-def annotate_cells(ax, values, fmt: str = "{:.2g}", fontsize: float = 7, cmap=None, vmin=None, vmax=None) -> None:
+def annotate_cells(ax, values, fmt: str = "{:.2g}", fontsize: float = SMALL, cmap=None, vmin=None, vmax=None) -> None:
     """Print each value of a 2-D array at the centre of its cell (as drawn by ``imshow``).
 
     The text is black on light cells and white on dark ones when ``cmap``/``vmin``/``vmax`` are given
@@ -121,7 +286,7 @@ def show_kernel(ax, kernel, title: str | None = None, fmt: str = "{:.2g}", fonts
         kernel: (kh, kw) numbers.
         title: axes title.
         fmt: ``str.format`` pattern of each printed number.
-        fontsize: size of the printed numbers (default: smaller for larger kernels).
+        fontsize: size of the printed numbers (default :data:`SMALL`).
         vmax: colour limit (use the same value for several kernels to compare them).
         numbers: print the numbers (set False for kernels too large to read, e.g. 9×9 on a tiny panel).
 
@@ -137,12 +302,12 @@ def show_kernel(ax, kernel, title: str | None = None, fmt: str = "{:.2g}", fonts
     im = ax.imshow(k, cmap=SIGNED_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
     if numbers:
         if fontsize is None:
-            fontsize = 8 if max(k.shape) <= 3 else 6 if max(k.shape) <= 5 else 4
+            fontsize = SMALL
         annotate_cells(ax, k, fmt=fmt, fontsize=fontsize, cmap=SIGNED_CMAP, vmin=-vmax, vmax=vmax)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=SMALL)
     return im
 
 
@@ -174,16 +339,22 @@ def show_image(ax, image, title: str | None = None, colorbar: bool = False, symm
                        vmax=hi if vmax is None else vmax, interpolation="nearest")
         if colorbar:
             cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, aspect=15)
-            cb.ax.tick_params(labelsize=6)
+            cb.ax.tick_params(labelsize=SMALL)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=SMALL)
     return im
 
 
-def _grid_shape(n: int, ncols: int | None) -> tuple[int, int]:
-    ncols = min(n, 8) if ncols is None else as_int(ncols, "ncols", 1)
+#: Width of the text column in inches (688 CSS pixels): the grids fit in it by default.
+COLUMN_WIDTH = 7.0
+
+
+def _grid_shape(n: int, ncols: int | None, panel: float = 1.0) -> tuple[int, int]:
+    """Rows and columns of a grid; by default as many columns (up to 8) as fit in the text column."""
+    fit = max(1, int((COLUMN_WIDTH - 0.6) // panel))
+    ncols = min(n, 8, fit) if ncols is None else as_int(ncols, "ncols", 1)
     return math.ceil(n / ncols), ncols
 
 
@@ -214,9 +385,10 @@ def image_grid(images, titles: Sequence[str] | None = None, ncols: int | None = 
         raise ValueError("images must hold at least one image, got none")
     if titles is not None and len(titles) != len(imgs):
         raise ValueError(f"titles must have one entry per image ({len(imgs)}), got {len(titles)}")
-    nrows, ncols = _grid_shape(len(imgs), ncols)
-    extra = 0.5 if colorbar and shared else 0.35 * colorbar
-    fig, axes = new_figure(ncols * (size + extra * (not shared)) + extra * shared, nrows * size + 0.3 * bool(suptitle),
+    extra = 0.5 if colorbar and shared else 0.45 * colorbar
+    nrows, ncols = _grid_shape(len(imgs), ncols, size + extra * (not shared))
+    fig, axes = new_figure(ncols * (size + extra * (not shared)) + extra * shared,
+                           nrows * (size + 0.2 * (titles is not None)) + 0.3 * bool(suptitle),
                            ncols=ncols, nrows=nrows, squeeze=False)
     lims = color_limits(np.concatenate([im.ravel() for im in imgs]), symmetric) if shared else None
     im_obj = None
@@ -232,9 +404,9 @@ def image_grid(images, titles: Sequence[str] | None = None, ncols: int | None = 
             show_image(ax, imgs[idx], title, colorbar=colorbar, symmetric=symmetric)
     if shared and colorbar:
         cb = fig.colorbar(im_obj, ax=axes.ravel().tolist(), shrink=0.8, aspect=20)
-        cb.ax.tick_params(labelsize=6)
+        cb.ax.tick_params(labelsize=SMALL)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=9)
+        fig.suptitle(suptitle, fontsize=10)
     return fig
 
 
@@ -270,21 +442,22 @@ def filter_grid(weights, channel: int = 0, ncols: int | None = None, numbers: bo
     if channel >= w.shape[1]:
         raise ValueError(f"channel must be < C_in = {w.shape[1]}, got {channel}")
     kernels = w[:, channel]
-    nrows, ncols = _grid_shape(len(kernels), ncols)
+    nrows, ncols = _grid_shape(len(kernels), ncols, size)
     vmax = float(np.abs(kernels).max()) or 1.0
-    fig, axes = new_figure(ncols * size + 0.5, nrows * size + 0.3 * bool(suptitle), ncols=ncols, nrows=nrows,
+    fig, axes = new_figure(ncols * size + 0.6, nrows * (size + 0.2) + 0.3 * bool(suptitle), ncols=ncols, nrows=nrows,
                            squeeze=False)
     im = None
     for idx, ax in enumerate(axes.ravel()):
         if idx >= len(kernels):
             ax.set_axis_off()
             continue
-        im = show_kernel(ax, kernels[idx], title=f"filter {idx}", fmt=fmt, vmax=vmax, numbers=numbers,
-                         fontsize=min(7.0, 6.0 * size * 3 / max(kernels.shape[1:])))
+        # a number needs about 23 points of cell at 9 points: smaller cells show colours only
+        fits = size * 72 / max(kernels.shape[1:]) >= 23
+        im = show_kernel(ax, kernels[idx], title=f"filter {idx}", fmt=fmt, vmax=vmax, numbers=numbers and fits)
     cb = fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, aspect=20)
-    cb.ax.tick_params(labelsize=6)
+    cb.ax.tick_params(labelsize=SMALL)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=9)
+        fig.suptitle(suptitle, fontsize=10)
     return fig
 
 
@@ -311,29 +484,3 @@ def feature_map_grid(maps, ncols: int | None = None, size: float = 0.9, shared: 
         raise ValueError(f"maps must be (C, H, W) or (1, C, H, W), got shape {np.shape(maps)}")
     return image_grid(list(m), titles=[f"{prefix} {c}" for c in range(len(m))], ncols=ncols, size=size,
                       shared=shared, suptitle=suptitle)
-
-
-def figure_png(fig, colors: int | None = 128) -> bytes:
-    """A figure as PNG bytes, by default reduced to a palette of ``colors`` colours (about 3× smaller).
-
-    Static explorers store one PNG per state in the page, so their weight matters; 128 colours keep
-    plots and grey images visually unchanged. ``colors=None`` keeps full colour.
-
-    Raises:
-        ValueError: colors not between 2 and 256.
-    """
-    import io
-
-    png = _figure_png(fig)  # the framework's own rendering (it also releases pyplot figures)
-    if colors is None:
-        return png
-    colors = as_int(colors, "colors", 2)
-    if colors > 256:
-        raise ValueError(f"colors must be between 2 and 256, got {colors}")
-    from PIL import Image
-
-    img = Image.open(io.BytesIO(png)).convert("RGB")
-    pal = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    pal.save(out, format="png", optimize=True)
-    return out.getvalue()

@@ -32,8 +32,11 @@ The mode is chosen by :func:`default_mode`: ``static`` when the environment vari
 ``live`` otherwise. ``show(mode="live")`` or ``show(mode="static")`` forces one.
 
 What ``render`` may return
-    * a matplotlib :class:`~matplotlib.figure.Figure` (use :func:`new_figure`: small, 72 dpi, no pyplot);
-    * PNG bytes;
+    * a matplotlib :class:`~matplotlib.figure.Figure` (use :func:`new_figure`: no pyplot, rendered at
+      twice the pixels it is shown at). For speed, a live explorer keeps *one* figure and returns it
+      again after updating its artists in place (``set_data``, ``set_array``, ``set_text``): the framework
+      only draws and encodes it (fast zlib PNG live; a palette PNG, about 3× smaller, for static pages);
+    * PNG bytes (shown at the width their ``pHYs`` resolution gives: :func:`cnnlib.viz.png_display_width`);
     * a ``str``: plain text, shown as one line (escaped);
     * an object with ``_repr_html_`` (e.g. :class:`HTML`), shown as HTML;
     * a pair ``(picture, caption)``: a figure or PNG bytes and a ``str``/HTML line under it.
@@ -53,8 +56,17 @@ Limits of static explorers
     the live explorer still offers every option. Identical outputs (e.g. the same error message) are
     stored once.
 
-Every control's widget carries the CSS class ``explorer-control-<name>`` and the explorer the class
-``cnn-explorer`` (its output area ``explorer-output``), so browser tests can find them.
+No inert control
+    A control with a single value (in static mode: a single precomputed value) is shown as text
+    (``label: value``, CSS class ``explorer-fixed``), never as a slider or buttons that do nothing.
+
+Translation
+    Every user-visible string of the framework and the explorers goes through :func:`tr` (identity by
+    default; ``CNNLIB_LANG=zh`` picks the catalogue :data:`CATALOGUES` ``["zh"]``).
+
+Every control's widget carries the CSS class ``explorer-control-<name>`` (toggle buttons also
+``explorer-toggle``) and the explorer the class ``cnn-explorer`` (its output area ``explorer-output``, a
+light card also in dark mode), so browser tests and the book's CSS can find them.
 """
 
 from __future__ import annotations
@@ -69,6 +81,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .viz import DPI, encode_png, figure_pixels, new_figure, png_display_width
+
 __all__ = [
     "Choice",
     "IntRange",
@@ -79,6 +93,15 @@ __all__ = [
     "HTML",
     "Rendered",
     "new_figure",
+    "tr",
+    "control_value",
+    "explorer_frame",
+    "precomputed_note",
+    "EXPLORER_CSS",
+    "LANG_ENV_VAR",
+    "CATALOGUES",
+    "DESCRIPTION_WIDTH",
+    "STATIC_COLORS",
     "default_mode",
     "MODE_ENV_VAR",
     "MAX_STATIC_STATES",
@@ -92,11 +115,39 @@ MODE_ENV_VAR = "CNNLIB_EXPLORER_MODE"
 MAX_STATIC_STATES = 64
 #: Default upper bound on the page weight of a static explorer (bytes, base64 included).
 MAX_STATIC_BYTES = 2_000_000
-#: Resolution of figures made by :func:`new_figure` (screen resolution keeps pages small).
-DPI = 72
+#: Colours of the palette PNGs a static explorer stores (page weight); live explorers use full colour.
+STATIC_COLORS = 128
+#: The width of every control's label, so that the controls of an explorer line up.
+DESCRIPTION_WIDTH = "10em"
+#: Environment variable choosing the language of the explorers' text (e.g. ``zh``); unset: English.
+LANG_ENV_VAR = "CNNLIB_LANG"
+#: Translations of the explorers' fixed strings: language -> English text -> translation. A string
+#: missing from a catalogue is shown in English.
+CATALOGUES: dict[str, dict[str, str]] = {
+    "zh": {
+        "input": "输入",
+        "kernel": "卷积核",
+        "stride": "步幅",
+        "padding": "填充",
+        "Not possible with these settings:": "这些设置不可行：",
+        "Precomputed view: {n} settings. Run this page live (button at the top) for every setting.":
+            "预先计算的视图：{n} 种设置。在线运行本页（页面顶部的按钮）可尝试所有设置。",
+        "learning rate η": "学习率 η",
+        "output position": "输出位置",
+    },
+}
 
 _MODES = ("live", "static")
 
+
+def tr(text: str) -> str:
+    """The user-visible ``text`` in the reader's language (``$CNNLIB_LANG``; English when unset or when
+    the catalogue has no translation). Templates are translated before formatting:
+    ``tr("output {h}×{w}").format(h=3, w=4)``."""
+    lang = os.environ.get(LANG_ENV_VAR, "").strip().lower()
+    if not lang or lang.startswith("en"):
+        return text
+    return CATALOGUES.get(lang, CATALOGUES.get(lang.split("-")[0], {})).get(text, text)
 
 class ExplorerTooLarge(ValueError):
     """A static explorer's grid has too many states, or its rendered output is too heavy for a page."""
@@ -117,37 +168,6 @@ class HTML:
 
     def __repr__(self) -> str:
         return f"HTML({self.markup!r})"
-
-
-def new_figure(
-    width: float = 4.0,
-    height: float = 2.0,
-    dpi: int = DPI,
-    ncols: int = 1,
-    nrows: int = 1,
-    layout: str | None = "constrained",
-    **kw,
-):
-    """A small matplotlib figure and its axes, made without pyplot.
-
-    Figures made this way never leak into a notebook's output and need no ``plt.close``.
-
-    Args:
-        width, height: size in inches (at 72 dpi, 4 × 2 inches is 288 × 144 pixels).
-        dpi: resolution; keep it low so static pages stay small.
-        ncols, nrows: passed to :meth:`~matplotlib.figure.Figure.subplots`.
-        layout: ``"constrained"`` (tidy, but it costs ~20 ms per render) or ``None`` (place the axes
-            yourself, e.g. with ``fig.subplots_adjust``: the fastest for live explorers).
-        **kw: further keyword arguments for ``subplots`` (e.g. ``gridspec_kw``).
-
-    Returns:
-        ``(fig, axes)`` as :meth:`~matplotlib.figure.Figure.subplots` returns them.
-    """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=dpi, layout=layout)
-    axes = fig.subplots(nrows=nrows, ncols=ncols, **kw)
-    return fig, axes
 
 
 # --------------------------------------------------------------------------- controls
@@ -220,25 +240,39 @@ class Choice:
         return self.static_values[0]
 
     def make_widget(self, name: str, static: bool = False):
-        """The ipywidget for this control (its options restricted to ``static`` values if ``static``)."""
+        """The ipywidget for this control (its options restricted to ``static`` values if ``static``).
+
+        A control left with a single value is shown as text (``label: value``), not as a control that
+        does nothing. Labels and option names go through :func:`tr`; every label has the same width
+        (:data:`DESCRIPTION_WIDTH`), so an explorer's controls line up.
+        """
         import ipywidgets as widgets
 
         values = self.static_values if static else self.values
-        pairs = [(lab, v) for lab, v in self.pairs if any(_same(v, s) for s in values)]
+        pairs = [(tr(lab), v) for lab, v in self.pairs if any(_same(v, s) for s in values)]
         value = self.static_default() if static else self.value
         index = next(i for i, (_, v) in enumerate(pairs) if _same(v, value))
-        common = dict(options=pairs, index=index, description=self.label or name)
-        if self.style == "slider":
-            w = widgets.SelectionSlider(
-                continuous_update=True,
-                style={"description_width": "initial"},
-                layout=widgets.Layout(width="340px"),
-                **common,
+        label = tr(self.label or name)
+        if len(pairs) == 1:
+            w = widgets.HTML(
+                f'<span class="explorer-fixed-label" style="display:inline-block;width:{DESCRIPTION_WIDTH};'
+                f'text-align:right;padding-right:8px">{html.escape(label)}</span>'
+                f"<b>{html.escape(pairs[0][0])}</b>"
             )
+            w.add_class("explorer-fixed")
+            w.add_class(f"explorer-control-{name}")
+            w._fixed_value = pairs[0][1]  # what the explorer renders with (read by control_value)
+            return w
+        style = {"description_width": DESCRIPTION_WIDTH}
+        common = dict(options=pairs, index=index, description=label)
+        if self.style == "slider":
+            w = widgets.SelectionSlider(continuous_update=True, style=style,
+                                        layout=widgets.Layout(width="min(100%, 30em)"), **common)
         elif self.style == "dropdown":
-            w = widgets.Dropdown(style={"description_width": "initial"}, **common)
+            w = widgets.Dropdown(style=style, layout=widgets.Layout(width="min(100%, 30em)"), **common)
         else:
-            w = widgets.ToggleButtons(style={"description_width": "initial", "button_width": "auto"}, **common)
+            w = widgets.ToggleButtons(style={**style, "button_width": "auto"}, **common)
+            w.add_class("explorer-toggle")
         w.add_class(f"explorer-control-{name}")
         return w
 
@@ -292,6 +326,11 @@ class Toggle(Choice):
         super().__init__({labels[0]: False, labels[1]: True}, bool(value), label=label, style="buttons", static=static)
 
 
+def control_value(w):
+    """The value a control widget made by :meth:`Choice.make_widget` stands for (a fixed one included)."""
+    return getattr(w, "_fixed_value", None) if hasattr(w, "_fixed_value") else w.value
+
+
 def _label(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -338,13 +377,6 @@ class Rendered:
         return h.hexdigest()
 
 
-def _png_width(png: bytes) -> int | None:
-    """Pixel width from a PNG header (None if it is not a PNG)."""
-    if png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) >= 24:
-        return int.from_bytes(png[16:20], "big")
-    return None
-
-
 def _image_widget(png: bytes | None = None, layout=None):
     """An Image shown at its natural size (Voilà and JupyterLab would otherwise stretch it), never wider
     than its container. ``layout``: a Layout to share (static explorers share one across all images)."""
@@ -359,7 +391,8 @@ def _image_widget(png: bytes | None = None, layout=None):
 
 
 def _set_png(img, png: bytes) -> None:
-    width = _png_width(png)
+    """Show ``png`` at its display width (half its pixels for the book's 2× figures: sharp on HiDPI)."""
+    width = png_display_width(png)
     if width:
         img.width = str(width)
     img.value = png
@@ -373,27 +406,27 @@ def _to_html(obj) -> str:
     return html.escape(str(obj))
 
 
-def _figure_png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi, metadata={"Software": None})
+def _figure_png(fig, compact: bool = False) -> bytes:
+    """Draw and encode a figure: fast full-colour PNG (live), or a palette PNG (``compact``: static pages)."""
+    png = encode_png(figure_pixels(fig), colors=STATIC_COLORS if compact else None, dpi=fig.dpi)
     if getattr(fig, "number", None) is not None:  # made with pyplot: release it
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-    return buf.getvalue()
+    return png
 
 
-def _picture_png(obj) -> bytes | None:
+def _picture_png(obj, compact: bool = False) -> bytes | None:
     if obj is None:
         return None
     if isinstance(obj, bytes | bytearray):
         return bytes(obj)
     if hasattr(obj, "savefig"):
-        return _figure_png(obj)
+        return _figure_png(obj, compact)
     raise TypeError(f"cannot show {type(obj).__name__} as a picture: return a matplotlib Figure or PNG bytes")
 
 
-def _normalise(result, caption: str = "") -> Rendered:
+def _normalise(result, caption: str = "", compact: bool = False) -> Rendered:
     if isinstance(result, tuple):
         if len(result) != 2:
             raise TypeError(f"render may return a pair (picture, caption), got a tuple of {len(result)}")
@@ -401,18 +434,18 @@ def _normalise(result, caption: str = "") -> Rendered:
         cap_html = _to_html(cap)
         if caption:
             cap_html = f"{cap_html}<br>{caption}" if cap_html else caption
-        return Rendered(png=_picture_png(pic), caption=cap_html)
+        return Rendered(png=_picture_png(pic, compact), caption=cap_html)
     if isinstance(result, str) or (hasattr(result, "_repr_html_") and not hasattr(result, "savefig")):
         text = _to_html(result)
         return Rendered(caption=f"{text}<br>{caption}" if caption else text)
-    return Rendered(png=_picture_png(result), caption=caption)
+    return Rendered(png=_picture_png(result, compact), caption=caption)
 
 
 def _message_html(exc: Exception) -> str:
     return (
         '<div class="explorer-message" style="padding:0.6em 0.8em;border-left:4px solid #c77c02;'
         'background:#fff6e5;color:#5a3b00;max-width:32em">'
-        f"<b>Not possible with these settings:</b> {html.escape(str(exc))}</div>"
+        f"<b>{html.escape(tr('Not possible with these settings:'))}</b> {html.escape(str(exc))}</div>"
     )
 
 
@@ -503,15 +536,18 @@ class Explorer:
             n *= len(c.static_values)
         return n
 
-    def render_state(self, **values) -> Rendered:
-        """Render one state (missing controls take their initial value); ValueError becomes a message."""
+    def render_state(self, *, _compact: bool = False, **values) -> Rendered:
+        """Render one state (missing controls take their initial value); ValueError becomes a message.
+
+        The PNG is full colour and fast to encode (a live update); static explorers pass ``_compact=True``
+        for palette PNGs (page weight)."""
         unknown = set(values) - set(self.controls)
         if unknown:
             raise TypeError(f"unknown control(s) {sorted(unknown)}; controls are {list(self.controls)}")
         kw = {**self.defaults(), **values}
         try:
             cap = _to_html(self.caption(**kw)) if self.caption is not None else ""
-            out = _normalise(self.render(**kw), cap)
+            out = _normalise(self.render(**kw), cap, _compact)
         except ValueError as exc:
             return Rendered(message=_message_html(exc))
         return out
@@ -550,19 +586,7 @@ class Explorer:
         self.show()
 
     def _frame(self, control_widgets, output, note: str | None = None):
-        import ipywidgets as widgets
-
-        parts = []
-        if self.title:
-            parts.append(widgets.HTML(f"<b>{html.escape(self.title)}</b>"))
-        parts.append(widgets.VBox(control_widgets))
-        if note:
-            parts.append(widgets.HTML(f'<span style="font-size:80%;color:#666">{html.escape(note)}</span>'))
-        output.add_class("explorer-output")
-        parts.append(output)
-        box = widgets.VBox(parts)
-        box.add_class("cnn-explorer")
-        return box
+        return explorer_frame(self.title, control_widgets, output, note)
 
     def _build_live(self):
         import ipywidgets as widgets
@@ -574,7 +598,7 @@ class Explorer:
         output = widgets.VBox([image, caption, message])
 
         def update(_change=None):
-            r = self.render_state(**{n: w.value for n, w in ctrl.items()})
+            r = self.render_state(**{n: control_value(w) for n, w in ctrl.items()})
             if r.png is not None:
                 _set_png(image, r.png)
             image.layout.display = "none" if (r.png is None or r.message) else ""
@@ -582,7 +606,8 @@ class Explorer:
             message.value = r.message
 
         for w in ctrl.values():
-            w.observe(update, names="value")
+            if not hasattr(w, "_fixed_value"):
+                w.observe(update, names="value")
         update()
         box = self._frame(list(ctrl.values()), output)
         box._explorer_update = update  # for tests: re-render synchronously
@@ -635,7 +660,7 @@ class Explorer:
         total = 0
         seen = set()
         for state in self.static_grid():
-            r = self.render_state(**state)
+            r = self.render_state(_compact=True, **state)
             rendered[tuple(state[k] for k in names)] = r
             if r.key() not in seen:
                 seen.add(r.key())
@@ -666,29 +691,56 @@ class Explorer:
             return stack
 
         output = widgets.Box([build(0, {})])
-        for name in names:
-            if name not in varying:
-                ctrl[name].disabled = True
         note = None
         if any(len(c.static_values) < len(c.values) for c in self.controls.values()):
-            note = (
-                f"Precomputed view: {n} settings. Run this page as a notebook (launch buttons above) "
-                f"for every option."
-            )
+            note = precomputed_note(n)
         box = self._frame(list(ctrl.values()), output, note)
         box._explorer_links = links  # keep the links reachable from the widget
         box._explorer_controls = ctrl
         return box
 
 
-# --------------------------------------------------------------------------- explorers of the book
+# --------------------------------------------------------------------------- the frame
+
+#: Style of every explorer, shipped with it (so it also holds in JupyterLab, Voilà and JupyterLite): the
+#: output on a light card (legible in dark mode), the selected toggle button clearly coloured, the notice
+#: readable. The book's CSS may refine it (same class names).
+EXPLORER_CSS = """
+.cnn-explorer .explorer-output { background: #ffffff; color: #1a1a1a; border-radius: 6px; padding: 6px;
+  max-width: 100%; }
+.cnn-explorer .explorer-toggle .widget-toggle-button.mod-active,
+.cnn-explorer .explorer-toggle button.mod-active { background: #1f5f99; color: #ffffff; font-weight: 600; }
+.cnn-explorer .explorer-note { font-size: 0.9rem; opacity: 0.85; }
+.cnn-explorer .explorer-title { font-size: 1.05rem; }
+"""
 
 
-def __getattr__(name):
-    # Explorer declarations live in cnnlib.explorers (one module per topic); the common ones are
-    # re-exported here lazily, so ``from cnnlib.widgets import convolution_explorer`` works.
-    if name == "convolution_explorer":
-        from .explorers.convolution import convolution_explorer
+def precomputed_note(n: int) -> str:
+    """The notice of a static explorer that offers only some settings."""
+    return tr("Precomputed view: {n} settings. Run this page live (button at the top) for every setting.").format(n=n)
 
-        return convolution_explorer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def explorer_frame(title, control_widgets, output, note: str | None = None):
+    """An explorer's box: title, controls, an optional notice, and the output (a light card).
+
+    Args:
+        title: heading text (None for none); translated with :func:`tr`.
+        control_widgets: the control widgets, top to bottom.
+        output: the output widget (gets the CSS class ``explorer-output``).
+        note: a line under the controls (e.g. :func:`precomputed_note`).
+    """
+    import ipywidgets as widgets
+
+    head = f"<style>{EXPLORER_CSS}</style>"
+    if title:
+        head += f'<b class="explorer-title">{html.escape(tr(title))}</b>'
+    parts = [widgets.HTML(head), widgets.VBox(list(control_widgets))]
+    if note:
+        w = widgets.HTML(f'<span class="explorer-note">{html.escape(note)}</span>')
+        w.add_class("explorer-note")
+        parts.append(w)
+    output.add_class("explorer-output")
+    parts.append(output)
+    box = widgets.VBox(parts)
+    box.add_class("cnn-explorer")
+    return box

@@ -142,7 +142,9 @@ def test_static_structure_links_and_dedup():
     assert len(stacks) == 1 + 3  # one for n, then one per n for flag; "fixed" has one static value
     assert len(box._explorer_links) == len(stacks)
     ctrl = box._explorer_controls
-    assert ctrl["fixed"].disabled and not ctrl["n"].disabled
+    # a control with one precomputed value is text, not an inert control
+    assert isinstance(ctrl["fixed"], widgets.HTML) and "explorer-fixed" in ctrl["fixed"]._dom_classes
+    assert "<b>7</b>" in ctrl["fixed"].value and not ctrl["n"].disabled
     assert isinstance(ctrl["n"], widgets.SelectionSlider) and isinstance(ctrl["flag"], widgets.ToggleButtons)
     assert "explorer-control-n" in ctrl["n"]._dom_classes
     # n == 3 renders the same text for both flags: one widget serves both states
