@@ -4,26 +4,47 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: bench-native venv cjk-font book test lint unit notebooks booktests browser bench lab voila clean vendor
+TEST_STAMP := $(VENV)/.installed-test
+PINS_VENV  := .venv-browserpins
+
+.PHONY: bench-native venv test-venv check cjk-font book lite test test-browserpins lint unit notebooks booktests browser \
+	bench lab voila clean vendor
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-lite.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or make PYTHON=python3.x)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements.txt -r requirements-lite.txt
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
+
+# What the tests need beyond the book: the PyTorch oracle (requirements-test.txt).
+test-venv: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $(TEST_STAMP)
+
+# What a fresh machine needs besides Python and make (the README's prerequisites); says what is missing.
+check:
+	@missing=0; \
+	command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or make PYTHON=python3.x)"; missing=1; }; \
+	command -v npm >/dev/null || { echo "npm not found (vendoring MathJax, the widget manager, Pyodide): apt-get install npm"; missing=1; }; \
+	[ -x "$${CHROMIUM:-/usr/bin/chromium}" ] || { echo "chromium not found (browser tests): apt-get install chromium"; missing=1; }; \
+	[ $$missing -eq 0 ] && echo "check: python, npm and chromium found" || exit 1
 
 lint: venv
 	$(BIN)/ruff check .
 
 # Unit tests of cnnlib (torch oracle tests skip without torch).
-unit: venv
+unit: test-venv
 	$(BIN)/pytest tests
 
 # The book is built first: tests/test_book.py and tests/test_browser.py check the built site.
-test: venv lint book unit notebooks
+# test-browserpins: the unit tests again on the browser's numpy 2.0 / matplotlib 3.8 (Pyodide 0.27.7).
+test: check test-venv lint book unit notebooks test-browserpins
 
 bench: venv
 	$(BIN)/python bench/bench_core.py
@@ -51,6 +72,24 @@ book: venv vendor cjk-font
 	@if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache; fi
 	CNNLIB_EXPLORER_MODE=static $(BIN)/jupyter-book build . --all -W --keep-going --builder html
 	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash
+	$(BIN)/python tools/lite.py
+
+# Only the live site (_build/html/lite: JupyterLite, Pyodide, the chapters, a cnnlib wheel); needs the book.
+lite: venv
+	$(BIN)/python tools/lite.py
+
+# cnnlib's unit tests on the browser's versions (requirements-browserpins.txt), in a venv of their own;
+# cnnlib comes from the checkout (PYTHONPATH). No torch there: the oracle tests skip, the main run has them.
+PINS_TESTS := $(filter-out tests/test_book.py tests/test_browser%.py tests/test_notebooks.py tests/test_lite%.py \
+	tests/test_wheel.py,$(wildcard tests/test_*.py))
+
+test-browserpins: $(PINS_VENV)/.installed
+	PYTHONPATH=$(CURDIR) $(PINS_VENV)/bin/python -m pytest -q -p no:cacheprovider $(PINS_TESTS)
+
+$(PINS_VENV)/.installed: requirements-browserpins.txt
+	test -x $(PINS_VENV)/bin/python || $(PYTHON) -m venv $(PINS_VENV)
+	$(PINS_VENV)/bin/pip install -q -r requirements-browserpins.txt
+	touch $@
 
 # Every notebook in a fresh kernel (live explorers); numbers that matter are asserted in remove-cell cells.
 notebooks: venv
@@ -72,4 +111,4 @@ voila: venv
 	$(BIN)/voila notebooks --Voila.ip=127.0.0.1 --no-browser
 
 clean:
-	rm -rf _build .jupyter_cache book/_vendor
+	rm -rf _build .jupyter_cache book/_vendor $(PINS_VENV)

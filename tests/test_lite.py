@@ -1,0 +1,180 @@
+"""The book's live version (JupyterLite, ``_build/html/lite/``, built by ``make book`` via tools/lite.py) in
+headless Chromium with every other host blocked: the chapter opens, the Pyodide kernel starts, chapter 2's
+first code cell prints what it prints under CPython (chapter 1), and moving an explorer's slider re-renders it.
+
+Timings (kernel start, first cells) are recorded in ``_build/lite-timings.json`` and printed, never asserted.
+Screenshots: ``_build/screenshots/lite-*.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser_helpers import ROOT, SITE, new_page, screenshot, serve_directory
+
+LITE = SITE / "lite"
+TIMINGS = ROOT / "_build" / "lite-timings.json"
+CHAPTER = "02_core_concepts"
+KERNEL_TIMEOUT = 180_000  # ms: Pyodide boots in 12-21 s here; CI's 2 cores may be busier
+CELL_TIMEOUT = 600_000  # the chapter's first cell trains the digit CNN (no cached weights in a fresh browser)
+
+
+def _record(**values):
+    data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    data.update(values)
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    TIMINGS.write_text(json.dumps(data, indent=1))
+    print("lite timings:", values)
+
+
+@pytest.fixture(scope="module")
+def lite_url(built_site):
+    if not (LITE / "index.html").exists():
+        subprocess.run([sys.executable, str(ROOT / "tools" / "lite.py")], cwd=ROOT, check=True)
+    with serve_directory(built_site) as url:
+        yield url + "lite/"
+
+
+def open_chapter(browser, lite_url, chapter: str):
+    """``chapter`` open in JupyterLite's notebook app, its kernel idle; records how long the kernel took."""
+    page = new_page(browser, width=1280, height=900)
+    t0 = time.monotonic()
+    page.goto(f"{lite_url}notebooks/index.html?path={chapter}.ipynb", wait_until="load")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
+    page.wait_for_function(
+        """() => { const w = window.jupyterapp.shell.currentWidget;
+                   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+                   return k && k.status === 'idle'; }""",
+        timeout=KERNEL_TIMEOUT,
+    )
+    _record(**{f"kernel_ready_s_{chapter}": round(time.monotonic() - t0, 1)})
+    return page
+
+
+@pytest.fixture
+def chapter_page(browser, lite_url):
+    pages = []
+
+    def _open(chapter):
+        pages.append(open_chapter(browser, lite_url, chapter))
+        return pages[-1]
+
+    yield _open
+    for page in pages:
+        page.context.close()
+
+
+def _code_cells(chapter: str) -> list[tuple[int, nbformat.NotebookNode]]:
+    nb = nbformat.read(ROOT / "notebooks" / f"{chapter}.ipynb", as_version=4)
+    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+def _run_cell(page, index: int, timeout: float = CELL_TIMEOUT) -> list[dict]:
+    """Run cell ``index`` of the open notebook in the browser kernel; returns its outputs (nbformat JSON)."""
+    page.evaluate(
+        """async (i) => { const app = window.jupyterapp, nb = app.shell.currentWidget.content;
+                          nb.activeCellIndex = i; nb.activeCell.node.scrollIntoView();
+                          await app.commands.execute('notebook:run-cell'); }""",
+        index,
+    )
+    page.wait_for_function(
+        """(i) => { const nb = window.jupyterapp.shell.currentWidget, m = nb.content.model.cells.get(i);
+                    return m.executionCount !== null && nb.sessionContext.session.kernel.status === 'idle'; }""",
+        arg=index,
+        timeout=timeout,
+    )
+    return page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.model.cells.get(i).toJSON().outputs",
+                         index)
+
+
+def _text(outputs: list[dict]) -> str:
+    parts = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            parts.append("".join(out["text"]) if isinstance(out["text"], list) else out["text"])
+    return "".join(parts)
+
+
+def _errors(outputs: list[dict]) -> list[str]:
+    return [f"{o.get('ename')}: {o.get('evalue')}" for o in outputs if o.get("output_type") == "error"]
+
+
+def _native_stdout(cells: list[str]) -> list[str]:
+    """What the same cells print under CPython (this venv, a fresh kernel)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in cells])
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    return [_text(c.outputs) for c in nb.cells]
+
+
+def test_lite_site_is_self_contained():
+    """The site serves its own Pyodide (no CDN), never falls back to PyPI, and lists what it serves."""
+    if not (LITE / "jupyter-lite.json").exists():
+        pytest.skip("no lite site: make book builds it")
+    config = json.loads((LITE / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    kernel = config["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    assert kernel["pyodideUrl"] == "./static/pyodide/pyodide.js"
+    assert kernel["disablePyPIFallback"] is True
+    lock = json.loads((LITE / "static" / "pyodide" / "pyodide-lock.json").read_text())
+    for name, entry in lock["packages"].items():
+        assert (LITE / "static" / "pyodide" / entry["file_name"]).exists(), name
+    assert {"numpy", "matplotlib", "ipywidgets", "cnnlib", "scipy", "scikit-learn"} <= set(lock["packages"])
+    licences = json.loads((LITE / "licenses.json").read_text())
+    served = {p.name for p in (LITE / "static" / "pyodide").iterdir()} - {"pyodide-lock.json"}
+    assert served == {r["file"] for r in licences}, "every served file has a licence record"
+    assert all(r["licence"] for r in licences), [r for r in licences if not r["licence"]]
+    for nb in ["01_background", "02_core_concepts", "05_interpretability"]:
+        assert (LITE / "files" / f"{nb}.ipynb").exists()
+
+
+def test_chapter_runs_live_offline(chapter_page):
+    """Chapter 1's first code cell prints in the browser what it prints under CPython; its check passes."""
+    page = chapter_page("01_background")
+    cells = _code_cells("01_background")[:2]  # the first cell and its hidden check (tag remove-cell)
+    assert "remove-cell" in cells[1][1].metadata.get("tags", [])
+    t0 = time.monotonic()
+    outputs = [_run_cell(page, i) for i, _ in cells]
+    _record(first_cells_s_01_background=round(time.monotonic() - t0, 1))
+    screenshot(page, "lite-ch01-first-cells")
+    for out in outputs:
+        assert not _errors(out), _errors(out)
+    got = [_text(out) for out in outputs]
+    expected = _native_stdout([c.source for _, c in cells])
+    assert got[0], "the first cell printed nothing"
+    assert got == expected
+    page.assert_clean(allow_console_errors=True)
+
+
+def test_live_explorer_slider_rerenders(chapter_page):
+    """Chapter 2's convolution explorer, live in the browser kernel: a click on the stride slider re-renders."""
+    page = chapter_page(CHAPTER)
+    index = next(i for i, c in _code_cells(CHAPTER) if "convolution_explorer()" in c.source)
+    _run_cell(page, index)
+    explorer = page.locator(".cnn-explorer").first
+    explorer.wait_for(timeout=60_000)
+    explorer.scroll_into_view_if_needed()
+    image = explorer.locator(".explorer-output img").first
+    image.wait_for(timeout=60_000)
+    before = image.get_attribute("src")
+    screenshot(page, "lite-ch02-explorer-before", ".cnn-explorer")
+    track = explorer.locator(".explorer-control-stride .noUi-target, .explorer-control-stride .slider").first
+    box = track.bounding_box()
+    t0 = time.monotonic()
+    page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    page.wait_for_function(
+        "([el, src]) => { const img = el.querySelector('.explorer-output img'); return img && img.src !== src; }",
+        arg=[explorer.element_handle(), before],
+        timeout=60_000,
+    )
+    _record(slider_rerender_s=round(time.monotonic() - t0, 2))
+    screenshot(page, "lite-ch02-explorer-after", ".cnn-explorer")
+    screenshot(page, "lite-ch02-page")
+    page.assert_clean(allow_console_errors=True)
