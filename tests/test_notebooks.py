@@ -76,3 +76,31 @@ def test_every_correction_quotes_the_article_and_is_listed_on_the_article_page()
     assert linked == set(corrections), (
         f"book/article.md must link every correction: missing {sorted(set(corrections) - linked)}, "
         f"unknown {sorted(linked - set(corrections))}")
+
+
+def _glossary_rows():
+    rows = []
+    for line in (ROOT / "book" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[2] in ("yes", "no"):
+            rows.append(cells)
+    return rows
+
+
+def test_glossary_says_honestly_which_chinese_terms_the_article_uses():
+    article = (ROOT / "book" / "article-original.txt").read_text(encoding="utf-8")
+    rows = _glossary_rows()
+    assert len(rows) >= 40
+    for english, chinese, used, _ in rows:
+        term = re.split(r" \(| / |, ", chinese)[0]
+        assert (term in article) == (used == "yes"), f"{english}: is {term!r} in the article? The glossary says {used}"
+
+
+def test_glossary_covers_the_books_own_vocabulary():
+    chinese = " ".join(row[1] for row in _glossary_rows())
+    english = " ".join(row[0] for row in _glossary_rows())
+    for term in ["互相关", "空洞卷积", "全局平均池化", "归因", "激活最大化", "积分梯度", "遮挡", "平移等变性", "感受野",
+                 "修正线性单元"]:
+        assert term in chinese, term
+    for term in ["logit", "softmax", "Grad-CAM", "adversarial example", "validation"]:
+        assert term in english, term
