@@ -274,7 +274,7 @@ class _Figure:
             for ax in self.axes[1:]:
                 self.outlines.append(ax.contour(mask.astype(float), levels=[0.5], colors="white",
                                                 linewidths=1.2, linestyles="--"))
-        picture = images.under(images.figure_pixels(self.fig), self.pixels)
+        picture = images.under(images.figure_pixels(self.fig), self.pixels.copy())
         return images.encode_png(picture, compact=compact)
 
 
