@@ -7,7 +7,8 @@ import functools
 
 import numpy as np
 
-__all__ = ["load_digits", "DIGITS_SPLITS", "sample_image", "checkerboard", "KERNELS", "shapes", "SHAPE_CLASSES"]
+__all__ = ["load_digits", "DIGITS_SPLITS", "sample_image", "checkerboard", "KERNELS", "shapes", "SHAPE_CLASSES",
+           "texture_scenes", "TEXTURE_CLASSES", "TEXTURE_SOURCES", "TEXTURE_BANDS"]
 
 
 #: How :func:`load_digits` splits scikit-learn's 1,797 digits: fixed, stratified, disjoint.
@@ -182,4 +183,177 @@ def shapes(n=2000, size=32, seed=0):
         img += rng.normal(0, 0.05, size=img.shape)
         x[k] = np.clip(img, 0, 1)
         masks[k] = cover >= 0.5
+    return x, y, masks
+
+
+# --- Texture scenes cut from photographs that ship inside installed packages -------------------------------
+
+#: The classes of :func:`texture_scenes`, by label index.
+TEXTURE_CLASSES = ("brick", "grass", "gravel", "moon", "stars", "fur", "retina")
+
+#: Where every texture comes from: (class, scikit-image function, colour, the part of the photograph used
+#: as (row0, row1, col0, col1) after downsampling by ``step``, and the licence, as given in the docstring
+#: of the ``skimage.data`` function). All are loaded with ``skimage.data`` from files inside the package.
+TEXTURE_SOURCES = (
+    # class     skimage.data   colour  step  rows, cols              licence / source
+    ("brick",   "brick",       False,  1, (0, 512, 0, 512),   "CC0 (CC0Textures, Bricks25)"),
+    ("grass",   "grass",       False,  1, (0, 512, 0, 512),   "CC0 (DeviantArt, linolafett, Grass-01)"),
+    ("gravel",  "gravel",      False,  1, (0, 512, 0, 512),   "CC0 (CC0Textures, Gravel04)"),
+    ("moon",    "moon",        False,  1, (0, 512, 0, 512),   "scikit-image sample data, no licence stated"),
+    ("stars",   "hubble_deep_field", True, 2, (0, 436, 0, 500), "public domain (NASA, Hubble eXtreme Deep Field)"),
+    ("fur",     "chelsea",     True,   1, (0, 300, 0, 400),   "CC0 (Stefan van der Walt, Chelsea the cat)"),
+    ("retina",  "retina",      True,   2, (175, 525, 200, 550), "CC0 (Mikael Häggström, Wikimedia Commons)"),
+)
+
+#: Fractions of each photograph's region (along its longer side) that feed each split: disjoint bands.
+TEXTURE_BANDS = {"train": (0.0, 0.6), "val": (0.6, 0.8), "test": (0.8, 1.0)}
+
+
+@functools.cache
+def _texture_photo(name: str) -> np.ndarray:
+    """(3, H, W) float32 in [0, 1], read-only: the region of :data:`TEXTURE_SOURCES` for class ``name``,
+    contrast-stretched per channel by percentiles (1 %, 99 %) measured on its training band only."""
+    import skimage.data
+
+    _, fn, colour, step, (r0, r1, c0, c1), _ = next(s for s in TEXTURE_SOURCES if s[0] == name)
+    img = np.asarray(getattr(skimage.data, fn)(), dtype=np.float32)
+    if img.ndim == 2:
+        img = img[:, :, None]
+    if step > 1:  # downsample by block means: denser texture, fewer JPEG artefacts
+        h, w = (img.shape[0] // step) * step, (img.shape[1] // step) * step
+        img = img[:h, :w].reshape(h // step, step, w // step, step, -1).mean(axis=(1, 3))
+    img = img[r0:r1, c0:c1].transpose(2, 0, 1)
+    if img.shape[0] == 1:
+        img = np.repeat(img, 3, axis=0)
+    lo, hi = np.percentile(_band(img, "train"), [1, 99], axis=(1, 2))  # per channel, shape (3,) each
+    img = np.clip((img - lo[:, None, None]) / np.maximum(hi - lo, 1e-6)[:, None, None], 0, 1).astype(np.float32)
+    img.setflags(write=False)
+    return img
+
+
+def _band(img: np.ndarray, split: str) -> np.ndarray:
+    """The split's band of a (3, H, W) region: rows if it is taller than wide, else columns."""
+    a, b = TEXTURE_BANDS[split]
+    axis = 1 if img.shape[1] >= img.shape[2] else 2
+    length = img.shape[axis]
+    sl = slice(int(round(a * length)), int(round(b * length)))
+    return img[:, sl] if axis == 1 else img[:, :, sl]
+
+
+def _texture_max_size() -> int:
+    return min(min(_band(_texture_photo(c), s).shape[1:]) for c in TEXTURE_CLASSES for s in TEXTURE_BANDS)
+
+
+def _crops(rng, band: np.ndarray, n: int, size: int) -> np.ndarray:
+    """(n, 3, size, size): random crops of ``band``, each flipped left-right and/or up-down at random."""
+    _, h, w = band.shape
+    r0 = rng.integers(0, h - size + 1, size=n)
+    c0 = rng.integers(0, w - size + 1, size=n)
+    ar = np.arange(size)
+    flip_r, flip_c = rng.random(n) < 0.5, rng.random(n) < 0.5
+    rows = r0[:, None] + np.where(flip_r[:, None], ar[::-1], ar)  # (n, size)
+    cols = c0[:, None] + np.where(flip_c[:, None], ar[::-1], ar)
+    return band[:, rows[:, :, None], cols[:, None, :]].transpose(1, 0, 2, 3)
+
+
+def _blobs(rng, n: int, size: int) -> np.ndarray:
+    """(n, size, size) bool: irregular blobs, a radius varying smoothly with angle (three harmonics)."""
+    radius = rng.uniform(0.17, 0.3, size=n) * size
+    amp = rng.uniform(-0.3, 0.3, size=(n, 3)) / np.arange(1, 4)
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 3))
+    reach = radius * (1 + np.abs(amp).sum(axis=1))
+    margin = np.minimum(reach, size / 2)
+    cy = rng.uniform(margin, size - margin)
+    cx = rng.uniform(margin, size - margin)
+    i = np.arange(size, dtype=np.float32) + 0.5
+    cos_phi, sin_phi = np.cos(phase).astype(np.float32), np.sin(phase).astype(np.float32)
+    a_cos, a_sin = (amp * cos_phi).astype(np.float32), (amp * sin_phi).astype(np.float32)
+    out = np.empty((n, size, size), dtype=bool)
+    for start in range(0, n, 256):  # chunks that stay in cache
+        sl = slice(start, start + 256)
+        dy = i[None, :, None] - cy[sl, None, None].astype(np.float32)
+        dx = i[None, None, :] - cx[sl, None, None].astype(np.float32)
+        r2 = dy * dy + dx * dx
+        r = np.sqrt(r2) + np.float32(1e-6)
+        c1, s1 = dx / r, dy / r  # cos θ, sin θ; the harmonics by the angle-addition formulas
+        c2, s2 = c1 * c1 - s1 * s1, 2 * c1 * s1
+        c3, s3 = c1 * c2 - s1 * s2, s1 * c2 + c1 * s2
+        wobble = np.zeros_like(r)
+        for k, (ck, sk) in enumerate(((c1, s1), (c2, s2), (c3, s3))):
+            # amp·cos(kθ + φ) = amp·(cos kθ cos φ − sin kθ sin φ)
+            wobble += a_cos[sl, k, None, None] * ck - a_sin[sl, k, None, None] * sk
+        out[sl] = r2 <= (radius[sl, None, None].astype(np.float32) * (1 + wobble)) ** 2
+    return out
+
+
+def texture_scenes(n, size=64, split="train", seed=0):
+    """Scenes of real textures: a background of one class with an irregular blob of another pasted in.
+
+    Each of the seven classes of :data:`TEXTURE_CLASSES` is a texture cut from a photograph that ships
+    inside scikit-image (``skimage.data``; nothing is downloaded):
+
+    ========  =====================  ======  ==================================================
+    class     photograph             colour  licence (from the ``skimage.data`` docstrings)
+    ========  =====================  ======  ==================================================
+    brick     ``brick``  512×512     grey    CC0 (CC0Textures "Bricks25")
+    grass     ``grass``  512×512     grey    CC0 (DeviantArt, linolafett "Grass-01")
+    gravel    ``gravel`` 512×512     grey    CC0 (CC0Textures "Gravel04")
+    moon      ``moon``   512×512     grey    scikit-image sample data (no licence stated)
+    stars     ``hubble_deep_field``  colour  public domain (NASA, Hubble eXtreme Deep Field)
+    fur       ``chelsea`` (left 400  colour  CC0 (Stefan van der Walt, "Chelsea the cat")
+              columns)
+    retina    ``retina`` (inside     colour  CC0 (Mikael Häggström, Wikimedia Commons)
+              the disc)
+    ========  =====================  ======  ==================================================
+
+    Four classes are greyscale photographs (shown as grey RGB) and three are colour, so colour alone
+    separates the two groups; within each group only the texture tells the classes apart. ``stars`` and
+    ``retina`` are downsampled 2× (block means). Each photograph is contrast-stretched once, per colour channel, by its
+    1st and 99th percentiles measured on its training band.
+
+    **No leakage.** Each photograph's region is cut along its longer side into three disjoint bands: the
+    first 60 % feeds ``"train"``, the next 20 % ``"val"``, the last 20 % ``"test"``
+    (:data:`TEXTURE_BANDS`). Every pixel of a scene is copied from its split's band, so no test pixel
+    ever appears in a training or validation scene, whatever the seeds.
+
+    A scene: a ``size``×``size`` crop of the background class (random position, random flips) and a crop
+    of another class (drawn uniformly among the other six) shown inside a blob — a radius varying
+    smoothly with angle (three random harmonics), 17–30 % of ``size`` at rest, entirely inside the
+    image. The blob covers about 10–30 % of the image: the background is always the larger part. Labels
+    are drawn uniformly. Generation is vectorised (about a second for 10,000 scenes).
+
+    Args:
+        n: number of scenes (>= 1).
+        size: image side in pixels, 16 to 70 (the smallest band is 70 pixels).
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        seed: the same (seed, split) always gives the same scenes; splits use independent streams.
+
+    Returns:
+        ``(x, y, masks)``: x (n, 3, size, size) float32 in [0, 1]; y (n,) int64, the blob's class;
+        masks (n, size, size) bool, True on the blob (the evidence for the label).
+    """
+    from ._checks import as_int
+
+    n = as_int(n, "n", 1)
+    size = as_int(size, "size", 16)
+    if split not in TEXTURE_BANDS:
+        raise ValueError(f"split must be one of {list(TEXTURE_BANDS)}, got {split!r}")
+    seed = as_int(seed, "seed", 0)
+    biggest = _texture_max_size()
+    if size > biggest:
+        raise ValueError(f"size must be <= {biggest} (the smallest band of a photograph), got {size}")
+    rng = np.random.default_rng([seed, list(TEXTURE_BANDS).index(split)])
+    k = len(TEXTURE_CLASSES)
+    y = rng.integers(0, k, size=n).astype(np.int64)
+    bg = (y + rng.integers(1, k, size=n)) % k  # any class but the blob's
+    masks = _blobs(rng, n, size)
+    x = np.empty((n, 3, size, size), dtype=np.float32)
+    fg = np.empty_like(x)
+    for c, name in enumerate(TEXTURE_CLASSES):
+        band = _band(_texture_photo(name), split)
+        for labels, out in ((bg, x), (y, fg)):
+            idx = np.flatnonzero(labels == c)
+            if idx.size:
+                out[idx] = _crops(rng, band, idx.size, size)
+    np.copyto(x, fg, where=masks[:, None])
     return x, y, masks

@@ -31,6 +31,7 @@ __all__ = [
     "Flatten",
     "GlobalAvgPool2d",
     "Dropout",
+    "Normalize",
     "Sequential",
     "as_generator",
 ]
@@ -442,6 +443,50 @@ class Dropout(Layer):
 
     def config(self):
         return dict(p=self.p)
+
+
+class Normalize(Layer):
+    """A fixed per-channel affine map, x (N, C, ...) -> (x − mean[c]) / std[c], as torchvision's
+    ``Normalize``: no parameters, so a model can take images in [0, 1] exactly as the data gives them.
+
+    Args:
+        mean, std: sequences of C numbers (std > 0).
+    """
+
+    def __init__(self, mean, std):
+        super().__init__()
+        mean = np.asarray(mean, dtype=np.float64).ravel()
+        std = np.asarray(std, dtype=np.float64).ravel()
+        if mean.size < 1 or mean.shape != std.shape or not np.all(np.isfinite(mean)):
+            raise ValueError(f"mean and std must be equal-length sequences of finite numbers, "
+                             f"got mean={mean.tolist()}, std={std.tolist()}")
+        if not np.all(std > 0) or not np.all(np.isfinite(std)):
+            raise ValueError(f"std must be finite and > 0 for every channel, got {std.tolist()}")
+        self.mean, self.std = mean, std
+        self._shape = None
+
+    def _coefficients(self, x):
+        shape = (1, self.mean.size) + (1,) * (x.ndim - 2)
+        return self.mean.reshape(shape).astype(x.dtype), (1.0 / self.std).reshape(shape).astype(x.dtype)
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        if x.ndim < 2 or x.shape[1] != self.mean.size:
+            raise ValueError(f"x must be (N, {self.mean.size}, ...), got shape {x.shape}")
+        mean, inv = self._coefficients(x)
+        self._shape = x.shape
+        return (x - mean) * inv
+
+    def backward(self, dy):
+        self._need_cache("_shape")
+        dy = np.asarray(dy)
+        return dy * self._coefficients(dy)[1]
+
+    def extra_repr(self):
+        return f"mean={self.mean.tolist()}, std={self.std.tolist()}"
+
+    def config(self):
+        return dict(mean=self.mean.tolist(), std=self.std.tolist())
 
 
 class Sequential(Layer):
