@@ -214,7 +214,7 @@ def figure_pixels(fig) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())
 
 
-def encode_png(pixels, compact: bool = False, colors: int = 256) -> bytes:
+def encode_png(pixels, compact: bool = False, colors: int = 64) -> bytes:
     """PNG bytes of ``pixels`` (H, W, 3|4) uint8 (alpha dropped).
 
     Args:
@@ -227,7 +227,7 @@ def encode_png(pixels, compact: bool = False, colors: int = 256) -> bytes:
     img = Image.fromarray(a)
     out = io.BytesIO()
     if compact:
-        img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.MEDIANCUT,
+        img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.FASTOCTREE,
                            dither=Image.Dither.NONE)
         img.save(out, format="png", optimize=True)
     else:

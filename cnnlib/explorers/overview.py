@@ -255,7 +255,7 @@ class _UnitPicture:
         self.y_thumb, self.y_kernel = 22, 22 + self.THUMB + 22
         self.y_prod = self.y_kernel + k * self.CELL_H + 22
         self.y_sum = self.y_prod + k * self.CELL_H + 4
-        self.y_total = self.y_sum + 26
+        self.y_total = self.y_sum + 40
         self.out_size = 96
         self.h = self.y_total + self.out_size + 12
         self.pixels = np.full((2 * self.h, 2 * self.w, 3), 255, np.uint8)
@@ -390,12 +390,15 @@ def _num(v: float) -> str:
 
 @functools.cache
 def texture_model():
-    """The trained texture network (shipped weights, or the weights cache)."""
+    """The trained texture network (:func:`cnnlib.models.trained_texture_cnn`: the shipped weights, or
+    the weights cache)."""
     from .. import models
 
-    if not hasattr(models, "trained_texture_cnn"):
-        raise ValueError("the overview needs cnnlib.models.trained_texture_cnn (not in this version)")
-    return models.trained_texture_cnn(cache=models.cache_path("texture_cnn.npz"))[0]
+    try:
+        cache = models.shipped_weights("texture_cnn")
+    except ValueError:  # not shipped (yet): train once into the weights cache
+        cache = models.cache_path("texture_cnn.npz")
+    return models.trained_texture_cnn(cache=cache)[0]
 
 
 @functools.cache
@@ -403,7 +406,7 @@ def texture_inputs(n: int = 8):
     """``n`` test scenes, classes taken in turn: ``(names, x (n, 3, 64, 64), class names)``."""
     from .. import data
 
-    x, y, _ = data.texture_scenes(max(64, 4 * n), split="test")
+    x, y, _ = data.texture_scenes(max(64, 4 * n), split="test", seed=0)
     classes = list(data.TEXTURE_CLASSES)
     order, seen = [], {}
     for k in range(len(x)):  # round-robin over classes: scene 1 of class 0, of class 1, …
