@@ -27,7 +27,7 @@ import numpy as np
 from ._checks import as_int
 
 __all__ = ["MAX_UPLOAD_BYTES", "decode_image", "decode_upload", "upload_control", "sharp_images", "encode_png",
-           "figure_pixels", "upscale", "under"]
+           "figure_pixels", "upscale", "under", "sparse_layer"]
 
 #: The largest file an upload may be (bytes).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -214,7 +214,7 @@ def figure_pixels(fig) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())
 
 
-def encode_png(pixels, compact: bool = False, colors: int = 256) -> bytes:
+def encode_png(pixels, compact: bool = False, colors: int = 64) -> bytes:
     """PNG bytes of ``pixels`` (H, W, 3|4) uint8 (alpha dropped).
 
     Args:
@@ -227,7 +227,7 @@ def encode_png(pixels, compact: bool = False, colors: int = 256) -> bytes:
     img = Image.fromarray(a)
     out = io.BytesIO()
     if compact:
-        img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.MEDIANCUT,
+        img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.FASTOCTREE,
                            dither=Image.Dither.NONE)
         img.save(out, format="png", optimize=True)
     else:
@@ -235,11 +235,84 @@ def encode_png(pixels, compact: bool = False, colors: int = 256) -> bytes:
     return out.getvalue()
 
 
-def under(drawn, background) -> np.ndarray:
-    """``drawn`` (H, W, 4) uint8, a figure drawn on a transparent background, composited over
-    ``background`` (H, W, 3) uint8: the fast way to put pixel panels under a figure's text and lines
-    (matplotlib never resamples them). Returns (H, W, 3) uint8."""
+def sparse_layer(drawn):
+    """The drawn pixels of ``drawn`` (H, W, 4) uint8 (a figure on a transparent background), kept for
+    :func:`under`: ``(rows, cols, rgb, alpha)``. Text and lines cover few pixels, so keeping only those
+    makes compositing fast, and a layer that does not change can be drawn once and kept."""
     drawn = np.asarray(drawn)
-    a = drawn[..., 3:4].astype(np.uint16)
-    out = (drawn[..., :3].astype(np.uint16) * a + np.asarray(background, np.uint16) * (255 - a) + 127) // 255
-    return out.astype(np.uint8)
+    rows, cols = np.nonzero(drawn[..., 3])
+    return rows, cols, drawn[rows, cols, :3].astype(np.uint16), drawn[rows, cols, 3:4].astype(np.uint16)
+
+
+def under(drawn, background) -> np.ndarray:
+    """``drawn`` (H, W, 4) uint8, a figure drawn on a transparent background (or its
+    :func:`sparse_layer`), composited over ``background`` (H, W, 3) uint8, in place: the fast way to put
+    pixel panels under a figure's text and lines (matplotlib never resamples them). Returns ``background``."""
+    rows, cols, rgb, a = drawn if isinstance(drawn, tuple) else sparse_layer(drawn)
+    bg = background[rows, cols].astype(np.uint16)
+    background[rows, cols] = ((rgb * a + bg * (255 - a) + 127) // 255).astype(np.uint8)
+    return background
+
+
+class Glyphs:
+    """Short texts (numbers, labels) drawn straight into pixel arrays from glyphs rendered once.
+
+    Matplotlib lays out and rasterises every text anew on every draw (a few ms each); a unit view has
+    a hundred numbers. Here each character is rasterised once by matplotlib (same font, size and
+    anti-aliasing) and a string is pasted glyph by glyph, with the font's advance widths (no kerning,
+    which numbers do not need).
+
+    Args:
+        fontsize: points at display size; dpi: pixels per inch of the picture (144: 2× pixels).
+        weight: "normal" or "bold".
+    """
+
+    def __init__(self, fontsize: float = 9, dpi: int = 144, weight: str = "normal"):
+        self.fontsize, self.dpi, self.weight = fontsize, dpi, weight
+        self.box = int(round(fontsize * dpi / 72 * 2))  # a glyph's square canvas, pixels
+        self.baseline = int(round(self.box * 0.7))
+        self._glyphs: dict = {}
+
+    def _glyph(self, ch: str):
+        if ch not in self._glyphs:
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(self.box / self.dpi, self.box / self.dpi), dpi=self.dpi)
+            fig.patch.set_facecolor("none")
+            pad = self.box // 8
+            t = fig.text(pad / self.box, 1 - self.baseline / self.box, ch, fontsize=self.fontsize,
+                         weight=self.weight, va="baseline", ha="left", color="black")
+            alpha = figure_pixels(fig)[..., 3].astype(np.float32) / 255.0
+            renderer = fig.canvas.get_renderer()
+            advance = t.get_window_extent(renderer).width if ch.strip() else self.box * 0.3
+            self._glyphs[ch] = (alpha[:, pad:], float(advance))
+        return self._glyphs[ch]
+
+    def width(self, text: str) -> float:
+        """The width of ``text`` in pixels."""
+        return sum(self._glyph(ch)[1] for ch in text)
+
+    def draw(self, pixels, text: str, x: float, y: float, ha: str = "left", va: str = "center",
+             colour=(0, 0, 0)) -> None:
+        """Paste ``text`` into ``pixels`` (H, W, 3) uint8 at pixel (x, y); ``ha`` left/center/right,
+        ``va`` center/baseline/top."""
+        if ha not in ("left", "center", "right") or va not in ("center", "baseline", "top"):
+            raise ValueError(f"ha must be left/center/right and va center/baseline/top, got {ha!r}, {va!r}")
+        w = self.width(text)
+        x0 = x - (w / 2 if ha == "center" else w if ha == "right" else 0)
+        em = self.fontsize * self.dpi / 72
+        base = y + (0.36 * em if va == "center" else 0.0 if va == "baseline" else 0.76 * em)
+        top = int(round(base)) - self.baseline
+        col = np.asarray(colour, dtype=np.float32)
+        h_img, w_img = pixels.shape[:2]
+        for ch in text:
+            alpha, adv = self._glyph(ch)
+            gx = int(round(x0))
+            x0 += adv
+            gh, gw = alpha.shape
+            ya, yb, xa, xb = max(top, 0), min(top + gh, h_img), max(gx, 0), min(gx + gw, w_img)
+            if ya >= yb or xa >= xb:
+                continue
+            a = alpha[ya - top: yb - top, xa - gx: xb - gx, None]
+            region = pixels[ya:yb, xa:xb].astype(np.float32)
+            pixels[ya:yb, xa:xb] = (region * (1 - a) + col * a + 0.5).astype(np.uint8)

@@ -75,9 +75,9 @@ def explorer_model(network: str = "shapes"):
     _check_network(network)
     if network == "shapes":
         return models.trained_shapes_cnn(cache=models.cache_path("shapes_cnn.npz"))[0]
-    if not hasattr(models, "trained_texture_cnn"):
-        raise ValueError("the texture network needs cnnlib.models.trained_texture_cnn (not in this version)")
-    return models.trained_texture_cnn(cache=models.cache_path("texture_cnn.npz"))[0]
+    from .overview import texture_model
+
+    return texture_model()
 
 
 @functools.cache
@@ -103,7 +103,7 @@ def explorer_images(network: str = "shapes"):
         x, y, masks = data.shapes(64, seed=1)
         n_classes, prep = len(data.SHAPE_CLASSES), models.standardise
     else:
-        x, y, masks = data.texture_scenes(64, split="test")
+        x, y, masks = data.texture_scenes(64, split="test", seed=0)
         n_classes, prep = len(data.TEXTURE_CLASSES), (lambda a: np.asarray(a, dtype=np.float32))
     idx = [int(np.flatnonzero(y == k)[0]) for k in range(n_classes)]
     return x[idx], prep(x[idx]), masks[idx]
@@ -274,8 +274,8 @@ class _Figure:
             for ax in self.axes[1:]:
                 self.outlines.append(ax.contour(mask.astype(float), levels=[0.5], colors="white",
                                                 linewidths=1.2, linestyles="--"))
-        picture = images.under(images.figure_pixels(self.fig), self.pixels)
-        return images.encode_png(picture, compact=compact)
+        picture = images.under(images.figure_pixels(self.fig), self.pixels.copy())
+        return images.encode_png(picture, compact=compact, colors=128)
 
 
 @functools.cache
