@@ -553,7 +553,7 @@ def render_flip(kernel: str, image: str):
     x, k = inputs[image], FLIP_KERNELS[kernel]
     corr = conv2d(x[None, None], k[None, None], padding=1)[0, 0]
     conv = convolve2d(x[None, None], k[None, None], padding=1)[0, 0]
-    fig, axes = new_figure(7.4, 1.95, ncols=5)
+    fig, axes = new_figure(7.0, 2.3, ncols=5)
     vmax = max(float(np.abs(corr).max()), float(np.abs(conv).max()))
     ax_x, ax_k, ax_f, ax_c, ax_v = axes
     viz.show_image(ax_x, x, f"input ({image})")
@@ -562,7 +562,7 @@ def render_flip(kernel: str, image: str):
     viz.show_image(ax_c, corr, "cross-correlation\n(conv2d)", vmin=-vmax, vmax=vmax, cmap=viz.SIGNED_CMAP)
     im = viz.show_image(ax_v, conv, "convolution\n(flipped kernel)", vmin=-vmax, vmax=vmax, cmap=viz.SIGNED_CMAP)
     cb = fig.colorbar(im, ax=[ax_c, ax_v], shrink=0.8)
-    cb.ax.tick_params(labelsize=6)
+    cb.ax.tick_params(labelsize=9)
     diff = float(np.abs(corr - conv).max())
     if diff == 0:
         verdict = "identical: this kernel equals its 180° rotation, so flipping changes nothing"
@@ -576,11 +576,6 @@ def render_flip(kernel: str, image: str):
     return fig, HTML(f"cross-correlation vs convolution: {verdict}{note}")
 
 
-def _png_pair(result):
-    fig, caption = result
-    return viz.figure_png(fig), caption
-
-
 def flip_explorer(title: str | None = "Convolution vs cross-correlation") -> Explorer:
     """Kernel × input (impulse or a letter F): cross-correlation next to true convolution (8 states)."""
     return Explorer(
@@ -588,6 +583,6 @@ def flip_explorer(title: str | None = "Convolution vs cross-correlation") -> Exp
             "kernel": Choice(list(FLIP_KERNELS), style="buttons"),
             "image": Choice(list(_flip_inputs()), label="input", style="buttons"),
         },
-        render=lambda kernel, image: _png_pair(render_flip(kernel, image)),
+        render=render_flip,
         title=title,
     )

@@ -64,9 +64,9 @@ def render_convolution(image: str, kernel: str, stride: int, padding: int):
     if padding:
         ax_in.add_patch(_rect(padding, padding, w, h, "#1f77b4", ls="--"))
     ax_in.add_patch(_rect(0, 0, kw, kh, "#d62728", lw=1.5))  # the first window
-    ax_in.set_title(f"input {h}×{w}, padded {hp}×{wp}", fontsize=8)
+    ax_in.set_title(f"input {h}×{w}, padded {hp}×{wp}", fontsize=9)
 
-    show_kernel(ax_k, k, title=f"kernel {kh}×{kw}", fontsize=7, numbers=kh <= 3)  # numbers, legible on dark cells
+    show_kernel(ax_k, k, title=f"kernel {kh}×{kw}", fontsize=9, numbers=kh <= 3)  # numbers, legible on dark cells
 
     # Same scale as the input: an output half as wide looks half as wide.
     lo, hi = float(y.min()), float(y.max())
@@ -79,7 +79,7 @@ def render_convolution(image: str, kernel: str, stride: int, padding: int):
     ax_out.imshow(y, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest", extent=(0, wo, ho, 0))
     ax_out.set_xlim(0, wp)
     ax_out.set_ylim(hp, 0)
-    ax_out.set_title(f"output {ho}×{wo} (stride {stride})", fontsize=8)
+    ax_out.set_title(f"output {ho}×{wo} (stride {stride})", fontsize=9)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])

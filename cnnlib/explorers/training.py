@@ -85,30 +85,30 @@ def im2col_figure(size=4, kernel=None, stride=1):
                                           functional.conv_output_size(size, k, stride))
     n_out = cols.shape[1]
     fig, axes = new_figure(
-        8.4, 3.2, ncols=4, gridspec_kw={"width_ratios": [size, k, max(n_out, 4), max(out.shape[1], 2)]}
+        7.0, 3.4, ncols=4, gridspec_kw={"width_ratios": [size, k, max(n_out, 4), max(out.shape[1], 2)]}
     )
     ax_img, ax_k, ax_cols, ax_out = axes
     ax_img.imshow(image, cmap="Greys", vmin=0, vmax=image.max() * 2.5, interpolation="nearest")
-    annotate_cells(ax_img, image, fmt="{:.0f}", fontsize=7)
+    annotate_cells(ax_img, image, fmt="{:.0f}", fontsize=9)
     ax_img.add_patch(Rectangle((-0.5, -0.5), k, k, fill=False, ec="tab:orange", lw=2))
     ax_img.set_xticks([])
     ax_img.set_yticks([])
-    ax_img.set_title(f"image {size}×{size}\n(first window outlined)", fontsize=8)
+    ax_img.set_title(f"image {size}×{size}\n(first window outlined)", fontsize=9)
     show_kernel(ax_k, kernel, title=f"kernel {k}×{k}", fmt="{:.0f}")
     ax_cols.imshow(cols, cmap="Greys", vmin=0, vmax=image.max() * 2.5, interpolation="nearest", aspect="auto")
-    annotate_cells(ax_cols, cols, fmt="{:.0f}", fontsize=6 if n_out <= 9 else 5)
+    annotate_cells(ax_cols, cols, fmt="{:.0f}", fontsize=9 if n_out <= 9 else 5)
     ax_cols.add_patch(Rectangle((-0.5, -0.5), 1, k * k, fill=False, ec="tab:orange", lw=2))
-    ax_cols.set_title(f"unfolded: {k * k} rows (kernel offsets) × {n_out} columns (output positions)", fontsize=8)
-    ax_cols.set_xlabel("output position (row-major)", fontsize=7)
-    ax_cols.set_ylabel("kernel offset (u, v)", fontsize=7)
-    ax_cols.set_xticks(range(n_out), [str(i) for i in range(n_out)], fontsize=6)
-    ax_cols.set_yticks(range(k * k), [f"({u},{v})" for u in range(k) for v in range(k)], fontsize=6)
+    ax_cols.set_title(f"unfolded: {k * k} rows (kernel offsets) × {n_out} columns (output positions)", fontsize=9)
+    ax_cols.set_xlabel("output position (row-major)", fontsize=9)
+    ax_cols.set_ylabel("kernel offset (u, v)", fontsize=9)
+    ax_cols.set_xticks(range(n_out), [str(i) for i in range(n_out)], fontsize=9)
+    ax_cols.set_yticks(range(k * k), [f"({u},{v})" for u in range(k) for v in range(k)], fontsize=9)
     vmax = float(np.abs(out).max()) or 1.0
     ax_out.imshow(out, cmap="RdBu_r", vmin=-vmax * 2, vmax=vmax * 2, interpolation="nearest")
-    annotate_cells(ax_out, out, fmt="{:.0f}", fontsize=8)
+    annotate_cells(ax_out, out, fmt="{:.0f}", fontsize=9)
     ax_out.set_xticks([])
     ax_out.set_yticks([])
-    ax_out.set_title(f"kernel row × matrix\n= output {out.shape[0]}×{out.shape[1]}", fontsize=8)
+    ax_out.set_title(f"kernel row × matrix\n= output {out.shape[0]}×{out.shape[1]}", fontsize=9)
     return fig
 
 
@@ -124,7 +124,7 @@ def curves_figure(history, title="Training the digits network"):
     if not history.get("loss"):
         raise ValueError("history must hold at least one epoch of 'loss'")
     epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, (ax_l, ax_a) = new_figure(5.6, 2.3, ncols=2)
+    fig, (ax_l, ax_a) = new_figure(6.6, 2.8, ncols=2)
     for key, label, style in (("loss", "training", "-o"), ("val_loss", "test", "--s")):
         if key in history:
             vals = np.asarray(history[key], dtype=np.float64)
@@ -145,7 +145,7 @@ def curves_figure(history, title="Training the digits network"):
     ax_a.set_title("accuracy (dotted: 97 %)", fontsize=9)
     for ax in (ax_l, ax_a):
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.suptitle(title, fontsize=9)
     return fig
@@ -156,16 +156,16 @@ def confusion_figure(y_true, y_pred, n_classes=10, title="Confusion matrix (test
     m = confusion_matrix(y_true, y_pred, n_classes)
     fig, ax = new_figure(4.0, 3.5)
     im = ax.imshow(m, cmap="Blues", interpolation="nearest")
-    annotate_cells(ax, m, fmt="{:.0f}", fontsize=7, cmap="Blues", vmin=0, vmax=m.max())
+    annotate_cells(ax, m, fmt="{:.0f}", fontsize=9, cmap="Blues", vmin=0, vmax=m.max())
     ax.set_xticks(range(n_classes))
     ax.set_yticks(range(n_classes))
-    ax.tick_params(labelsize=7)
+    ax.tick_params(labelsize=9)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"{title}: {int(np.trace(m))}/{int(m.sum())} right", fontsize=8)
+    ax.set_title(f"{title}: {int(np.trace(m))}/{int(m.sum())} right", fontsize=9)
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
-    cb.ax.tick_params(labelsize=6)
-    cb.set_label("count", fontsize=7)
+    cb.ax.tick_params(labelsize=9)
+    cb.set_label("count", fontsize=9)
     return fig
 
 
