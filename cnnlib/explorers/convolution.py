@@ -103,8 +103,8 @@ def convolution_explorer(title: str | None = "Convolution explorer") -> Explorer
     """The convolution explorer of chapter 2: input, kernel preset, stride and padding.
 
     Live, every kernel preset, stride 1–4 and padding 0–4 are offered; the static page precomputes
-    two inputs (photo, digit) × three kernels × stride 1–3 × padding 0 or 2 (36 states). The 9×9 blur on the 8×8
-    digit without padding is impossible, and says so.
+    two inputs (photo, digit) × three kernels × stride 1–3 × padding 0, 1 ("same") or 2 (54 states). The
+    9×9 blur on the 8×8 digit without padding is impossible, and says so.
 
     Returns:
         an :class:`~cnnlib.widgets.Explorer`; a notebook cell ending with it shows it.
@@ -115,8 +115,9 @@ def convolution_explorer(title: str | None = "Convolution explorer") -> Explorer
             "image": Choice(list(INPUTS), label="input", style="buttons", static=["photo", "digit"]),
             "kernel": Choice(kernels, "sobel x", style="dropdown", static=["gaussian blur", "sobel x", "blur 9×9"]),
             "stride": IntRange(1, 4, static=[1, 2, 3]),
-            "padding": IntRange(0, 4, static=[0, 2]),
+            "padding": IntRange(0, 4, static=[0, 1, 2]),
         },
         render=render_convolution,
         title=title,
+        max_states=54,
     )

@@ -29,7 +29,7 @@ import numpy as np
 from .. import data, viz
 from .. import functional as F
 from .._checks import as_int, as_pair
-from ..widgets import Choice, Explorer, FloatRange, IntRange, default_mode, new_figure
+from ..widgets import Choice, Explorer, FloatRange, IntRange, _set_png, default_mode, explorer_frame, new_figure, tr
 from .convolution import INPUTS, _input
 
 __all__ = [
@@ -136,7 +136,9 @@ class KernelEditor:
         self.widget = None
 
     def static_explorer(self) -> Explorer:
-        """The presets-only explorer used in static mode."""
+        """The presets-only explorer used in static mode: titled and captioned as presets (the page cannot
+        offer the editable grid without a kernel)."""
+        title = None if self.title is None else f"{tr(self.title)}: {tr('kernel presets')}"
         return Explorer(
             controls={
                 "image": Choice(list(INPUTS), label="input", style="buttons", static=["photo"]),
@@ -144,8 +146,21 @@ class KernelEditor:
                                  static=self.static_presets),
             },
             render=lambda image, preset: render_kernel(image, self.presets[preset]),
-            title=self.title,
+            caption=lambda image, preset: tr("Presets only here: run this page live (button at the top) to type "
+                                             "your own nine numbers."),
+            title=title,
         )
+
+    def render_state(self, image: str = "photo", kernel=None):
+        """One live update (render plus PNG): the output for ``image`` and nine kernel numbers."""
+        from ..widgets import Rendered, _figure_png, _message_html
+
+        kernel = self.presets["sobel x"] if kernel is None else kernel
+        try:
+            fig, text = render_kernel(image, kernel)
+        except ValueError as exc:
+            return Rendered(message=_message_html(exc))
+        return Rendered(png=_figure_png(fig), caption=html.escape(text))
 
     def build(self, mode: str | None = None):
         """The widget in ``mode`` (``None``: :func:`cnnlib.widgets.default_mode`)."""
@@ -167,36 +182,29 @@ class KernelEditor:
         self.show()
 
     def _build_live(self):
-        import io
-
         import ipywidgets as widgets
 
-        preset = widgets.Dropdown(options=list(self.presets), value="sobel x", description="preset")
-        preset.add_class("explorer-control-preset")
-        image = widgets.ToggleButtons(options=list(INPUTS), description="input",
-                                      style={"button_width": "auto"})
-        image.add_class("explorer-control-image")
+        from ..widgets import DESCRIPTION_WIDTH
+
+        preset = Choice(list(self.presets), "sobel x", label="preset", style="dropdown").make_widget("preset")
+        image = Choice(list(INPUTS), label="input", style="buttons").make_widget("image")
         boxes = [widgets.FloatText(step=0.1, layout=widgets.Layout(width="70px")) for _ in range(9)]
         for b in boxes:
             b.add_class("explorer-control-kernel")
         grid = widgets.GridBox(boxes, layout=widgets.Layout(grid_template_columns="repeat(3, 74px)"))
-        picture = widgets.Image(format="png")
+        picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         caption = widgets.HTML()
         busy = {"filling": False}
 
         def update(_change=None):
             if busy["filling"]:
                 return
-            try:
-                fig, text = render_kernel(image.value, [b.value for b in boxes])
-            except ValueError as exc:
-                caption.value = f"<b>Not possible:</b> {html.escape(str(exc))}"
+            r = self.render_state(image.value, [b.value for b in boxes])
+            if r.message:
+                caption.value = r.message
                 return
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=fig.dpi)
-            picture.value = buf.getvalue()
-            picture.width = str(int(fig.get_figwidth() * fig.dpi))  # natural size: never stretched and blurred
-            caption.value = f'<span style="font-family:monospace;font-size:90%">{html.escape(text)}</span>'
+            _set_png(picture, r.png)  # at half its pixels: sharp on HiDPI, never stretched
+            caption.value = f'<span style="font-family:monospace;font-size:90%">{r.caption}</span>'
 
         def fill(_change=None):
             busy["filling"] = True
@@ -210,11 +218,10 @@ class KernelEditor:
         for b in boxes:
             b.observe(update, names="value")
         fill()
-        left = widgets.VBox([preset, widgets.HTML("<small>kernel weights (edit me):</small>"), grid])
-        parts = [widgets.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
-        parts += [image, widgets.HBox([left]), picture, caption]
-        box = widgets.VBox(parts)
-        box.add_class("cnn-explorer")
+        label = widgets.HTML(f'<span style="display:inline-block;width:{DESCRIPTION_WIDTH};text-align:right;'
+                             f'padding-right:8px">{html.escape(tr("kernel weights (edit me)"))}</span>')
+        output = widgets.VBox([picture, caption])
+        box = explorer_frame(self.title, [image, preset, widgets.HBox([label, grid])], output)
         box._explorer_update = update
         box._explorer_controls = {"preset": preset, "image": image, "kernel": boxes}
         return box
