@@ -926,59 +926,87 @@ def dense_head(model, x):
 
 
 def dense_explorer(model, title: str | None = "Flatten → linear → softmax") -> Explorer:
-    """Chapter 2.3: pick a digit; see the flattened features, the ten scores and their softmax (10 states)."""
+    """Chapter 2.3: pick a digit; see the flattened features, the ten scores and their softmax (10 states).
+
+    One figure, updated in place: the input and feature images, the bar heights, colours and logit labels."""
     xs, ys = digit_examples()
     feats, logits, probs = dense_head(model, xs)
+    k_classes = probs.shape[1]
+    fig, axes = new_figure(7.0, 2.7, ncols=3, gridspec_kw={"width_ratios": [0.8, 1.6, 1.4]})
+    lf = viz.LiveFigure(fig)
+    img = lf.moving(viz.show_image(axes[0], xs[0, 0], " ", vmin=0, vmax=1, cmap="gray"))
+    t_img = lf.moving(axes[0].title)
+    f_lo, f_hi = float(feats.min()), float(feats.max())
+    cmap, lo, hi = viz.color_limits(np.array([f_lo, f_hi]))
+    feat = lf.moving(viz.show_image(axes[1], feats[0].reshape(8, -1), f"flattened: {feats.shape[1]} numbers "
+                                    "(8 per column)", cmap=cmap, vmin=lo, vmax=hi))
+    cb = fig.colorbar(feat, ax=axes[1], shrink=0.8, aspect=15)
+    cb.ax.tick_params(labelsize=9)
+    ax = axes[2]
+    bars = list(ax.bar(np.arange(k_classes), probs[0], color="C0").patches)
+    lf.moving(*bars)
+    # vertical labels: ten numbers side by side would overlap at 9 points
+    labels = [lf.moving(ax.text(k, 0.02, "", ha="center", va="bottom", rotation=90, fontsize=9))
+              for k in range(k_classes)]
+    ax.set_ylim(0, 1.3)
+    ax.set_xticks(range(k_classes))
+    ax.tick_params(labelsize=9)
+    ax.set_xlabel("class (logit above its bar)", fontsize=9)
+    ax.set_ylabel("softmax probability", fontsize=9)
+    t_bar = lf.moving(ax.set_title(" ", fontsize=10))
 
     def render(digit: int):
         i = int(digit)
-        fig, axes = new_figure(7.0, 2.2, ncols=3, gridspec_kw={"width_ratios": [0.8, 1.6, 1.4]})
-        viz.show_image(axes[0], xs[i, 0], f"input: a {ys[i]}", vmin=0, vmax=1, cmap="gray")
-        f = feats[i]
-        viz.show_image(axes[1], f.reshape(8, -1), f"flattened: {f.size} numbers (shown 8 per column)",
-                       colorbar=True)
-        ax = axes[2]
-        colors = ["C2" if k == probs[i].argmax() else "C0" for k in range(probs.shape[1])]
-        ax.bar(np.arange(probs.shape[1]), probs[i], color=colors)
-        for k, (p, z) in enumerate(zip(probs[i], logits[i], strict=True)):
-            ax.text(k, p + 0.02, f"{z:.0f}", ha="center", fontsize=9)
-        ax.set_ylim(0, 1.15)
-        ax.set_xticks(range(probs.shape[1]))
-        ax.tick_params(labelsize=9)
-        ax.set_xlabel("class (logit printed above its bar)", fontsize=9)
-        ax.set_ylabel("softmax probability", fontsize=9)
-        ax.set_title(f"predicted {probs[i].argmax()} with p = {probs[i].max():.3f}", fontsize=9)
-        return fig, f"logits z = W·features + b, W is {logits.shape[1]}×{f.size}; p = softmax(z) sums to 1"
+        img.set_data(xs[i, 0])
+        t_img.set_text(f"input: a {ys[i]}")
+        feat.set_data(feats[i].reshape(8, -1))
+        best = int(probs[i].argmax())
+        for k, (bar, lab) in enumerate(zip(bars, labels, strict=True)):
+            bar.set_height(probs[i, k])
+            bar.set_color("C1" if k == best else "C0")
+            bar.set_hatch("//" if k == best else None)  # not colour alone
+            lab.set_text(f"{logits[i, k]:.0f}")
+            lab.set_y(probs[i, k] + 0.03)
+        t_bar.set_text(f"predicted {best} with p = {probs[i].max():.3f}")
+        return lf, (f"logits z = W·features + b, W is {logits.shape[1]}×{feats.shape[1]}; "
+                    "p = softmax(z) sums to 1")
 
     return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=render, title=title)
 
 
 def feature_map_explorer(model, title: str | None = "What the first layer sees") -> Explorer:
-    """Chapter 1: pick a digit; see it and the first layer's feature maps after ReLU (10 states)."""
+    """Chapter 1: pick a digit; see it and the first layer's feature maps after ReLU (10 states).
+
+    One figure, updated in place (the maps share one fixed colour scale)."""
     xs, ys = digit_examples()
     conv, act = model.layers[0], model.layers[1]
     maps = act.forward(conv.forward(xs))  # (10, C, 8, 8)
-
     vmax = float(maps.max()) or 1.0
+    n = maps.shape[1]
+    ncols = (n + 1) // 2 + 1
+    fig, axes = new_figure(min(7.0, 0.8 * ncols + 0.8), 2.4, ncols=ncols, nrows=2, squeeze=False)
+    lf = viz.LiveFigure(fig)
+    img = lf.moving(viz.show_image(axes[0, 0], xs[0, 0], " ", cmap="gray", vmin=0, vmax=1))
+    t_img = lf.moving(axes[0, 0].title)
+    axes[1, 0].set_axis_off()
+    panels = [ax for row in axes[:, 1:] for ax in row]
+    ims = []
+    for c, ax in enumerate(panels):
+        if c >= n:
+            ax.set_axis_off()
+            continue
+        ims.append(lf.moving(viz.show_image(ax, maps[0, c], f"filter {c}", cmap="gray", vmin=0, vmax=vmax)))
+    cb = fig.colorbar(ims[-1], ax=panels, shrink=0.8, aspect=15)
+    cb.ax.tick_params(labelsize=9)
 
     def render(digit: int):
         i = int(digit)
-        n = maps.shape[1]
-        ncols = (n + 1) // 2 + 1
-        fig, axes = new_figure(0.85 * ncols + 0.6, 2.0, ncols=ncols, nrows=2, squeeze=False)
-        viz.show_image(axes[0, 0], xs[i, 0], f"input: a {ys[i]}", cmap="gray", vmin=0, vmax=1)
-        axes[1, 0].set_axis_off()
-        panels = [ax for row in axes[:, 1:] for ax in row]
-        im = None
-        for c, ax in enumerate(panels):
-            if c >= n:
-                ax.set_axis_off()
-                continue
-            im = viz.show_image(ax, maps[i, c], f"filter {c}", cmap="gray", vmin=0, vmax=vmax)
-        cb = fig.colorbar(im, ax=panels, shrink=0.8, aspect=15)
-        cb.ax.tick_params(labelsize=9)
+        img.set_data(xs[i, 0])
+        t_img.set_text(f"input: a {ys[i]}")
+        for c, im in enumerate(ims):
+            im.set_data(maps[i, c])
         silent = int(np.sum(maps[i].max(axis=(1, 2)) == 0))
-        return fig, (f"{n} feature maps of {maps.shape[2]}×{maps.shape[3]} after ReLU, one colour scale "
-                     f"(bright = strong response); {silent} of them are all zero for this digit")
+        return lf, (f"{n} feature maps of {maps.shape[2]}×{maps.shape[3]} after ReLU, one colour scale "
+                    f"(bright = strong response); {silent} of them are all zero for this digit")
 
     return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=render, title=title)
