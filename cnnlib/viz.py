@@ -27,7 +27,6 @@ import struct
 from collections.abc import Sequence
 
 import numpy as np
-
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -39,6 +38,7 @@ __all__ = [
     "DPI",
     "SMALL",
     "SharpFigure",
+    "LiveFigure",
     "new_figure",
     "sharp_png",
     "encode_png",
@@ -484,3 +484,64 @@ def feature_map_grid(maps, ncols: int | None = None, size: float = 0.9, shared: 
         raise ValueError(f"maps must be (C, H, W) or (1, C, H, W), got shape {np.shape(maps)}")
     return image_grid(list(m), titles=[f"{prefix} {c}" for c in range(len(m))], ncols=ncols, size=size,
                       shared=shared, suptitle=suptitle)
+
+
+class LiveFigure:
+    """A figure drawn once and updated in place, for live explorers (no new figure per update).
+
+    Static parts (axes, ticks, labels, colour bars, fixed curves) are drawn once per *layout key* and kept
+    as pixels; the *moving* artists (``animated``: lines, markers, images, texts whose data change) are
+    updated by the caller (``set_data``, ``set_array``, ``set_text``) and redrawn over that background on
+    every update. An explorer's ``render`` updates the artists, sets :attr:`key` if something static
+    changed (e.g. an axis range), and returns the LiveFigure; the framework calls :meth:`to_png`.
+
+    Args:
+        fig: a figure from :func:`new_figure` (``layout=None`` or constrained: the layout is computed at
+            the first draw of each key and then frozen).
+        max_backgrounds: how many layout keys to keep (oldest dropped first).
+        live: False makes nothing animated, so ``fig`` is an ordinary figure (same drawing code for a
+            one-off picture and a live explorer).
+    """
+
+    def __init__(self, fig, max_backgrounds: int = 16, live: bool = True):
+        self.fig = fig
+        self.live = bool(live)  # False: a plain figure (nothing animated), e.g. for a one-off picture
+        self.key = None
+        self._moving: list = []
+        self._backgrounds: dict = {}
+        self._max = int(max_backgrounds)
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+
+    def moving(self, *artists):
+        """Mark artists as redrawn on every update; returns the first one (handy for ``line = lf.moving(...)``)."""
+        for a in artists:
+            a.set_animated(self.live)
+            self._moving.append(a)
+        return artists[0] if artists else None
+
+    def invalidate(self) -> None:
+        """Forget the cached backgrounds (call after changing a static part without changing :attr:`key`)."""
+        self._backgrounds.clear()
+
+    def pixels(self) -> np.ndarray:
+        """Draw (background from cache when possible, then the moving artists); (H, W, 4) uint8 view."""
+        canvas = self.fig.canvas
+        bg = self._backgrounds.get(self.key)
+        if bg is None:
+            canvas.draw()  # animated artists are skipped: this is the background
+            if self.fig.get_layout_engine() is not None:
+                self.fig.set_layout_engine("none")  # positions found once; later keys keep them
+            if len(self._backgrounds) >= self._max:
+                self._backgrounds.pop(next(iter(self._backgrounds)))
+            bg = self._backgrounds[self.key] = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(bg)
+        for a in self._moving:
+            if a.get_visible():
+                self.fig.draw_artist(a)
+        return np.asarray(canvas.buffer_rgba())
+
+    def to_png(self, compact: bool = False) -> bytes:
+        """The current picture as PNG (fast full colour; ``compact``: a palette PNG for static pages)."""
+        return encode_png(self.pixels(), colors=128 if compact else None, dpi=self.fig.dpi)

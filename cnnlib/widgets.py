@@ -73,7 +73,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import itertools
 import os
 import time
@@ -421,6 +420,8 @@ def _picture_png(obj, compact: bool = False) -> bytes | None:
         return None
     if isinstance(obj, bytes | bytearray):
         return bytes(obj)
+    if hasattr(obj, "to_png"):  # a LiveFigure: one figure updated in place
+        return obj.to_png(compact)
     if hasattr(obj, "savefig"):
         return _figure_png(obj, compact)
     raise TypeError(f"cannot show {type(obj).__name__} as a picture: return a matplotlib Figure or PNG bytes")

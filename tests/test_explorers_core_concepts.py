@@ -230,7 +230,7 @@ def test_static_grids_fit_the_limits(untrained):
     # the heaviest state of the heaviest explorers, times the number of states, stays well under a page's budget
     for e, state in ((cc.gradient_descent_explorer(), dict(surface="two minima", lr=0.05, steps=20)),
                      (cc.rgb_explorer(), {})):
-        r = e.render_state(**state)
+        r = e.render_state(_compact=True, **state)  # what a static page stores
         assert r.png is not None and not r.message
         assert r.nbytes * e.n_static_states() < MAX_STATIC_BYTES / 2
 
@@ -246,7 +246,8 @@ def test_kernel_editor_live_edits_and_presets():
     ed = cc.kernel_explorer()
     box = ed.build("live")
     ctrl = box._explorer_controls
-    picture = next(c for c in box.children if c.__class__.__name__ == "Image")
+    output = next(c for c in box.children if "explorer-output" in c._dom_classes)
+    picture = output.children[0]
     np.testing.assert_allclose([b.value for b in ctrl["kernel"]], cc.data.KERNELS["sobel x"].ravel())
     before = picture.value
     ctrl["kernel"][4].value = 5.0  # edit the centre weight
@@ -255,6 +256,10 @@ def test_kernel_editor_live_edits_and_presets():
     assert [b.value for b in ctrl["kernel"]] == [0, 0, 0, 0, 1, 0, 0, 0, 0]
     with pytest.raises(ValueError, match="mode"):
         ed.build("both")
+    # the static page offers presets only, and says so; its one-option input is text, not a control
+    static = ed.build("static")
+    assert "presets" in static.children[0].value.lower()
+    assert "explorer-fixed" in static._explorer_controls["image"]._dom_classes
     with pytest.raises(ValueError, match="static_presets"):
         cc.KernelEditor(static_presets=["nope"])
 

@@ -300,7 +300,8 @@ def _num(v: float) -> str:
     return f"{v:.0f}" if v.is_integer() else f"{v:.2g}"
 
 
-_PX = 22  # pixels per table cell
+_S = 2  # drawn at twice the displayed pixels (sharp on HiDPI; the PNG records 192 dpi)
+_PX = 27 * _S  # pixels per table cell
 
 
 @functools.lru_cache(maxsize=4)
@@ -328,8 +329,10 @@ def _table(draw, values, x0, y0, fill, title, shown=None):
         box = (x0 + c * _PX, y0 + r * _PX, x0 + (c + 1) * _PX, y0 + (r + 1) * _PX)
         draw.rectangle(box, fill=_rgb(fill[r, c]), outline=(136, 136, 136))
         if shown is None or shown[r, c]:
-            draw.text((box[0] + _PX / 2, box[1] + _PX / 2 + 1), _num(v), fill=(0, 0, 0), font=_font(10), anchor="mm")
-    draw.multiline_text((x0, y0 - 5), title, fill=(0, 0, 0), font=_font(11), anchor="ld", spacing=2)
+            draw.text((box[0] + _PX / 2, box[1] + _PX / 2 + 1), _num(v), fill=(0, 0, 0), font=_font(12 * _S),
+                      anchor="mm")
+    draw.multiline_text((x0, y0 - 5 * _S), title, fill=(0, 0, 0), font=_font(12 * _S), anchor="ld",
+                        spacing=2 * _S)
 
 
 def _white(shape):
@@ -361,14 +364,14 @@ def render_stepper(position: int, stride: int = 1, padding: int = 0, dilation: i
     hp, wp = step.padded.shape
     kh, kw = kernel.shape
     h_out, w_out = step.out_shape
-    gap = 30
-    x_in = 6
+    gap = 24 * _S
+    x_in = 6 * _S
     x_k = x_in + wp * _PX + gap
     x_p = x_k + max(kw, 4) * _PX + gap
     x_o = x_p + max(kw, 4) * _PX + gap
-    top = 36  # two lines of title
-    width = x_o + max(w_out, 5) * _PX + 8
-    height = top + max(hp, h_out, kh) * _PX + 8
+    top = 40 * _S  # two lines of title
+    width = x_o + max(w_out, 5) * _PX + 8 * _S
+    height = top + max(hp, h_out, kh) * _PX + 8 * _S
 
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
@@ -380,11 +383,11 @@ def render_stepper(position: int, stride: int = 1, padding: int = 0, dilation: i
     _table(draw, step.padded, x_in, top, colours, f"input {x.shape[0]}×{x.shape[1]}\npadded {hp}×{wp} (grey: p={p})")
     r0, c0, r1, c1 = step.rows[0], step.cols[0], step.rows[-1] + 1, step.cols[-1] + 1
     draw.rectangle((x_in + c0 * _PX - 1, top + r0 * _PX - 1, x_in + c1 * _PX + 1, top + r1 * _PX + 1),
-                   outline=_SPAN, width=2)
+                   outline=_SPAN, width=2 * _S)
     _table(draw, kernel, x_k, top, _white(kernel.shape), f"kernel {kh}×{kw}")
     _table(draw, step.products, x_p, top, _white(kernel.shape) * 0 + _TAP, f"products\nΣ = {_num(step.value)}")
     for xs, sym in ((x_k - gap / 2, "×"), (x_p - gap / 2, "=")):
-        draw.text((xs, top + kh * _PX / 2), sym, fill=(0, 0, 0), font=_font(14), anchor="mm")
+        draw.text((xs, top + kh * _PX / 2), sym, fill=(0, 0, 0), font=_font(16 * _S), anchor="mm")
     shown = np.zeros(step.out_shape, dtype=bool)
     shown.reshape(-1)[: step.flat_index + 1] = True
     colours = _white(step.out_shape)
@@ -392,7 +395,8 @@ def render_stepper(position: int, stride: int = 1, padding: int = 0, dilation: i
     _table(draw, step.output, x_o, top, colours, f"output {h_out}×{w_out}\nstep {step.flat_index + 1} of {total}",
            shown=shown)
     buf = io.BytesIO()
-    img.quantize(colors=32, method=Image.Quantize.MEDIANCUT).save(buf, format="png", optimize=True)
+    img.quantize(colors=32, method=Image.Quantize.MEDIANCUT).save(buf, format="png", optimize=True,
+                                                                  dpi=(96 * _S, 96 * _S))
 
     i, j = step.index
     terms = " + ".join(f"{_par(a)}·{_par(b)}" for a, b in zip(step.window.ravel(), kernel.ravel(), strict=True))
@@ -436,28 +440,38 @@ class _Stepper(Explorer):
             stride, padding, dilation = PRESETS[preset]
         return _cached_step(position, stride, padding, dilation)
 
-    def _static_explorer(self) -> Explorer:
-        n = max(window_step(STEP_INPUT, STEP_KERNEL, 0, *v).n_positions for v in PRESETS.values())
-
-        def render(preset, position):
-            return _cached_step(position, *PRESETS[preset])
-
+    def _static_preset(self, preset: str) -> Explorer:
+        """The static explorer of one preset: its own position slider, 0 … its last window."""
+        n = window_step(STEP_INPUT, STEP_KERNEL, 0, *PRESETS[preset]).n_positions
         return Explorer(
-            controls={
-                "preset": Choice(list(PRESETS), style="buttons"),
-                "position": IntRange(0, n - 1, label="output position"),
-            },
-            render=render,
-            title=self._title,
-            max_states=len(PRESETS) * n,
+            controls={"position": IntRange(0, n - 1, label="output position")},
+            render=lambda position: _cached_step(position, *PRESETS[preset]),
+            max_states=n,
         )
+
+    def _build_static(self):
+        """Static: the preset buttons switch between one precomputed stepper per preset, each with a
+        position slider of its own range (no position past the last window exists)."""
+        import ipywidgets as widgets
+
+        from ..widgets import explorer_frame
+
+        presets = list(PRESETS)
+        control = Choice(presets, style="buttons").make_widget("preset", static=True)
+        boxes = [self._static_preset(p).build("static") for p in presets]
+        stack = widgets.Stack(children=boxes, selected_index=0)
+        link = widgets.jslink((control, "index"), (stack, "selected_index"))
+        box = explorer_frame(self._title, [control], stack)
+        box._explorer_links = [link, *(li for b in boxes for li in b._explorer_links)]
+        box._explorer_controls = {"preset": control, "position": [b._explorer_controls["position"] for b in boxes]}
+        return box
 
     def build(self, mode=None):
         from ..widgets import default_mode
 
         mode = default_mode() if mode is None else mode
         if mode == "static":
-            self.widget = self._static_explorer().build("static")
+            self.widget = self._build_static()
             return self.widget
         box = super().build(mode)
         ctrl = box._explorer_controls
@@ -491,8 +505,8 @@ def sliding_window_explorer(title: str | None = "Sliding-window stepper") -> Exp
     their sum, for the classic settings (no padding, same, full, strided, dilated).
 
     Live: a preset menu plus stride (1–3), padding (0–3) and dilation (1–3) sliders; moving a slider by
-    hand selects "custom". Static (the built book): the five presets × every output position (the
-    position slider stops at the last position of settings with fewer outputs).
+    hand selects "custom". Static (the built book): the five presets, each with its own position slider
+    running from the first to the last window of that preset.
     """
     live_max = max(
         conv_output_size(5, 3, 1, 3, 1) ** 2,
@@ -553,7 +567,7 @@ def render_flip(kernel: str, image: str):
     x, k = inputs[image], FLIP_KERNELS[kernel]
     corr = conv2d(x[None, None], k[None, None], padding=1)[0, 0]
     conv = convolve2d(x[None, None], k[None, None], padding=1)[0, 0]
-    fig, axes = new_figure(7.4, 1.95, ncols=5)
+    fig, axes = new_figure(7.0, 2.3, ncols=5)
     vmax = max(float(np.abs(corr).max()), float(np.abs(conv).max()))
     ax_x, ax_k, ax_f, ax_c, ax_v = axes
     viz.show_image(ax_x, x, f"input ({image})")
@@ -562,7 +576,7 @@ def render_flip(kernel: str, image: str):
     viz.show_image(ax_c, corr, "cross-correlation\n(conv2d)", vmin=-vmax, vmax=vmax, cmap=viz.SIGNED_CMAP)
     im = viz.show_image(ax_v, conv, "convolution\n(flipped kernel)", vmin=-vmax, vmax=vmax, cmap=viz.SIGNED_CMAP)
     cb = fig.colorbar(im, ax=[ax_c, ax_v], shrink=0.8)
-    cb.ax.tick_params(labelsize=6)
+    cb.ax.tick_params(labelsize=9)
     diff = float(np.abs(corr - conv).max())
     if diff == 0:
         verdict = "identical: this kernel equals its 180° rotation, so flipping changes nothing"
@@ -576,11 +590,6 @@ def render_flip(kernel: str, image: str):
     return fig, HTML(f"cross-correlation vs convolution: {verdict}{note}")
 
 
-def _png_pair(result):
-    fig, caption = result
-    return viz.figure_png(fig), caption
-
-
 def flip_explorer(title: str | None = "Convolution vs cross-correlation") -> Explorer:
     """Kernel × input (impulse or a letter F): cross-correlation next to true convolution (8 states)."""
     return Explorer(
@@ -588,6 +597,6 @@ def flip_explorer(title: str | None = "Convolution vs cross-correlation") -> Exp
             "kernel": Choice(list(FLIP_KERNELS), style="buttons"),
             "image": Choice(list(_flip_inputs()), label="input", style="buttons"),
         },
-        render=lambda kernel, image: _png_pair(render_flip(kernel, image)),
+        render=render_flip,
         title=title,
     )

@@ -29,7 +29,7 @@ import numpy as np
 from .. import data, viz
 from .. import functional as F
 from .._checks import as_int, as_pair
-from ..widgets import Choice, Explorer, FloatRange, IntRange, default_mode, new_figure
+from ..widgets import Choice, Explorer, FloatRange, IntRange, _set_png, default_mode, explorer_frame, new_figure, tr
 from .convolution import INPUTS, _input
 
 __all__ = [
@@ -66,17 +66,6 @@ __all__ = [
     "digit_examples",
     "feature_map_explorer",
 ]
-
-
-def _compact(render):
-    """Wrap a render function returning ``(figure, caption)`` so it returns a palette PNG (pages stay light)."""
-
-    @functools.wraps(render)
-    def wrapped(**kw):
-        fig, caption = render(**kw)
-        return viz.figure_png(fig), caption
-
-    return wrapped
 
 
 # =========================================================================== 2.1 convolution, editable kernel
@@ -147,16 +136,31 @@ class KernelEditor:
         self.widget = None
 
     def static_explorer(self) -> Explorer:
-        """The presets-only explorer used in static mode."""
+        """The presets-only explorer used in static mode: titled and captioned as presets (the page cannot
+        offer the editable grid without a kernel)."""
+        title = None if self.title is None else f"{tr(self.title)}: {tr('kernel presets')}"
         return Explorer(
             controls={
                 "image": Choice(list(INPUTS), label="input", style="buttons", static=["photo"]),
                 "preset": Choice(list(self.presets), "sobel x", label="kernel", style="dropdown",
                                  static=self.static_presets),
             },
-            render=_compact(lambda image, preset: render_kernel(image, self.presets[preset])),
-            title=self.title,
+            render=lambda image, preset: render_kernel(image, self.presets[preset]),
+            caption=lambda image, preset: tr("Presets only here: run this page live (button at the top) to type "
+                                             "your own nine numbers."),
+            title=title,
         )
+
+    def render_state(self, image: str = "photo", kernel=None):
+        """One live update (render plus PNG): the output for ``image`` and nine kernel numbers."""
+        from ..widgets import Rendered, _figure_png, _message_html
+
+        kernel = self.presets["sobel x"] if kernel is None else kernel
+        try:
+            fig, text = render_kernel(image, kernel)
+        except ValueError as exc:
+            return Rendered(message=_message_html(exc))
+        return Rendered(png=_figure_png(fig), caption=html.escape(text))
 
     def build(self, mode: str | None = None):
         """The widget in ``mode`` (``None``: :func:`cnnlib.widgets.default_mode`)."""
@@ -178,36 +182,29 @@ class KernelEditor:
         self.show()
 
     def _build_live(self):
-        import io
-
         import ipywidgets as widgets
 
-        preset = widgets.Dropdown(options=list(self.presets), value="sobel x", description="preset")
-        preset.add_class("explorer-control-preset")
-        image = widgets.ToggleButtons(options=list(INPUTS), description="input",
-                                      style={"button_width": "auto"})
-        image.add_class("explorer-control-image")
+        from ..widgets import DESCRIPTION_WIDTH
+
+        preset = Choice(list(self.presets), "sobel x", label="preset", style="dropdown").make_widget("preset")
+        image = Choice(list(INPUTS), label="input", style="buttons").make_widget("image")
         boxes = [widgets.FloatText(step=0.1, layout=widgets.Layout(width="70px")) for _ in range(9)]
         for b in boxes:
             b.add_class("explorer-control-kernel")
         grid = widgets.GridBox(boxes, layout=widgets.Layout(grid_template_columns="repeat(3, 74px)"))
-        picture = widgets.Image(format="png")
+        picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         caption = widgets.HTML()
         busy = {"filling": False}
 
         def update(_change=None):
             if busy["filling"]:
                 return
-            try:
-                fig, text = render_kernel(image.value, [b.value for b in boxes])
-            except ValueError as exc:
-                caption.value = f"<b>Not possible:</b> {html.escape(str(exc))}"
+            r = self.render_state(image.value, [b.value for b in boxes])
+            if r.message:
+                caption.value = r.message
                 return
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=fig.dpi)
-            picture.value = buf.getvalue()
-            picture.width = str(int(fig.get_figwidth() * fig.dpi))  # natural size: never stretched and blurred
-            caption.value = f'<span style="font-family:monospace;font-size:90%">{html.escape(text)}</span>'
+            _set_png(picture, r.png)  # at half its pixels: sharp on HiDPI, never stretched
+            caption.value = f'<span style="font-family:monospace;font-size:90%">{r.caption}</span>'
 
         def fill(_change=None):
             busy["filling"] = True
@@ -221,11 +218,10 @@ class KernelEditor:
         for b in boxes:
             b.observe(update, names="value")
         fill()
-        left = widgets.VBox([preset, widgets.HTML("<small>kernel weights (edit me):</small>"), grid])
-        parts = [widgets.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
-        parts += [image, widgets.HBox([left]), picture, caption]
-        box = widgets.VBox(parts)
-        box.add_class("cnn-explorer")
+        label = widgets.HTML(f'<span style="display:inline-block;width:{DESCRIPTION_WIDTH};text-align:right;'
+                             f'padding-right:8px">{html.escape(tr("kernel weights (edit me)"))}</span>')
+        output = widgets.VBox([picture, caption])
+        box = explorer_frame(self.title, [image, preset, widgets.HBox([label, grid])], output)
         box._explorer_update = update
         box._explorer_controls = {"preset": preset, "image": image, "kernel": boxes}
         return box
@@ -344,17 +340,17 @@ def render_rgb(kernel: str):
     viz.show_image(axes[0, 3], x.transpose(1, 2, 0), "the RGB photo")
     axes[1, 3].set_axis_off()
     axes[1, 3].text(0.5, 0.5, "one kernel\n(3, 3, 3)\nspans all\n3 channels", ha="center", va="center",
-                    fontsize=8, transform=axes[1, 3].transAxes)
+                    fontsize=9, transform=axes[1, 3].transAxes)
     im = viz.show_image(axes[2, 3], y, "sum = ONE output map", cmap=viz.SIGNED_CMAP, vmin=lo, vmax=hi)
     cb = fig.colorbar(im, ax=axes[2, :].tolist(), shrink=0.8, aspect=15)
-    cb.ax.tick_params(labelsize=6)
+    cb.ax.tick_params(labelsize=9)
     return fig, f"output shape {y.shape[0]}×{y.shape[1]}: three channels in, one map out (per kernel)"
 
 
 def rgb_explorer(title: str | None = "One kernel, three channels") -> Explorer:
     """Chapter 2.1: a (3, 3, 3) kernel on an RGB photo, channel by channel, and the sum (4 states)."""
     return Explorer(controls={"kernel": Choice(list(RGB_KERNELS), label="kernel", style="dropdown")},
-                    render=_compact(render_rgb), title=title)
+                    render=render_rgb, title=title)
 
 
 # =========================================================================== 2.2 pooling
@@ -451,8 +447,8 @@ def render_pooling(image: str, mode: str, size: int, stride: int):
     for ax, a, title in ((axes[0], x, f"input {x.shape[0]}×{x.shape[1]}"),
                          (axes[1], y, f"{mode} pool {size}×{size}, stride {stride} → {y.shape[0]}×{y.shape[1]}")):
         ax.imshow(a, cmap="Greys", vmin=0, vmax=vmax * 1.6, interpolation="nearest")
-        viz.annotate_cells(ax, a, fmt="{:.0f}" if mode == "max" or a is x else "{:.1f}", fontsize=7)
-        ax.set_title(title, fontsize=8)
+        viz.annotate_cells(ax, a, fmt="{:.0f}" if mode == "max" or a is x else "{:.1f}", fontsize=9)
+        ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     src = max_pool_sources(x, size, stride) if mode == "max" else None
@@ -493,7 +489,7 @@ def pooling_explorer(title: str | None = "Pooling explorer") -> Explorer:
             "size": IntRange(1, 4, value=2, label="window size", static=[2, 3]),
             "stride": IntRange(1, 4, value=2, static=[1, 2, 3]),
         },
-        render=_compact(render_pooling),
+        render=render_pooling,
         title=title,
     )
 
@@ -542,43 +538,74 @@ def _edge_map() -> np.ndarray:
     return y / np.abs(y).max()
 
 
+#: Colour limit of the activation explorer's feature maps: one fixed scale, so a bias shift shows.
+_ACT_LIMIT = 2.5
+
+
+class _ActivationView:
+    """The activation explorer's figure, built once: curves and maps updated in place."""
+
+    def __init__(self, live: bool = True):
+        self.z = np.linspace(-4, 4, 401)
+        fig, axes = new_figure(7.0, 2.6, ncols=3, gridspec_kw={"width_ratios": [1.3, 1, 1]})
+        self.lf = lf = viz.LiveFigure(fig, live=live)
+        ax = axes[0]
+        ax.axhline(0, color="0.8", lw=0.8)
+        ax.axvline(0, color="0.8", lw=0.8)
+        self.f = lf.moving(ax.plot(self.z, self.z, color="C0", label="f(x)")[0])
+        self.df = lf.moving(ax.plot(self.z, self.z, color="C3", ls="--", label="slope f′(x)")[0])
+        ax.set_ylim(-1.3, 2.0)
+        ax.set_xlabel("x (pre-activation)", fontsize=9)
+        ax.legend(fontsize=9, loc="upper left")
+        ax.tick_params(labelsize=9)
+        self.t0 = lf.moving(ax.set_title(" ", fontsize=10))
+        m = _ACT_LIMIT
+        zero = np.zeros_like(_edge_map())
+        self.before = lf.moving(viz.show_image(axes[1], zero, " ", cmap=viz.SIGNED_CMAP, vmin=-m, vmax=m))
+        self.after = lf.moving(viz.show_image(axes[2], zero, " ", cmap=viz.SIGNED_CMAP, vmin=-m, vmax=m))
+        self.t1 = lf.moving(axes[1].title)
+        self.t2 = lf.moving(axes[2].title)
+        cb = fig.colorbar(self.after, ax=axes[1:].tolist(), shrink=0.8, aspect=15, extend="both")
+        cb.ax.tick_params(labelsize=9)
+
+    def __call__(self, function: str, bias: float):
+        f, df = activation(function, self.z)
+        self.f.set_ydata(f)
+        self.df.set_ydata(df)
+        self.t0.set_text(f"{function} and its slope")
+        before = _edge_map() + bias
+        after, slope = activation(function, before)
+        self.before.set_data(before)
+        self.after.set_data(after)
+        self.t1.set_text(f"before: edges {bias:+g}")
+        self.t2.set_text(f"after {function}")
+        zero = float(np.mean(after == 0))
+        small = float(np.mean(slope < 0.05))
+        return self.lf, (f"after {function}: {zero:.0%} of the map is exactly 0; "
+                         f"{small:.0%} of positions have slope < 0.05 (almost no gradient flows back there)")
+
+
 def render_activation(function: str, bias: float):
     """Left: f and f′ on [−4, 4]. Right: a feature map (photo ⋆ sobel x, plus ``bias``) before and after f,
-    on one colour scale."""
-    z = np.linspace(-4, 4, 401)
-    f, df = activation(function, z)
-    before = _edge_map() + bias
-    after, _ = activation(function, before)
-    fig, axes = new_figure(7.0, 2.3, ncols=3, gridspec_kw={"width_ratios": [1.3, 1, 1]})
-    ax = axes[0]
-    ax.axhline(0, color="0.8", lw=0.8)
-    ax.axvline(0, color="0.8", lw=0.8)
-    ax.plot(z, f, color="C0", label=f"{function}(x)")
-    ax.plot(z, df, color="C3", ls="--", label="derivative")
-    ax.set_ylim(-1.3, 2.0)
-    ax.set_xlabel("x (pre-activation)", fontsize=7)
-    ax.legend(fontsize=6, loc="upper left")
-    ax.tick_params(labelsize=6)
-    ax.set_title(f"{function} and its slope", fontsize=8)
-    m = float(max(np.abs(before).max(), np.abs(after).max()))
-    viz.show_image(axes[1], before, f"before: edges {bias:+g}", cmap=viz.SIGNED_CMAP, vmin=-m, vmax=m)
-    im = viz.show_image(axes[2], after, f"after {function}", cmap=viz.SIGNED_CMAP, vmin=-m, vmax=m)
-    cb = fig.colorbar(im, ax=axes[1:].tolist(), shrink=0.8, aspect=15)
-    cb.ax.tick_params(labelsize=6)
-    zero = float(np.mean(after == 0))
-    slope_small = float(np.mean(activation(function, before)[1] < 0.05))
-    return fig, (f"after {function}: {zero:.0%} of the map is exactly 0; "
-                 f"{slope_small:.0%} of positions have slope < 0.05 (almost no gradient flows back there)")
+    on one fixed colour scale (±2.5). Returns ``(figure, caption)``."""
+    if function not in ACTIVATIONS:
+        raise ValueError(f"function must be one of {ACTIVATIONS}, got {function!r}")
+    lf, caption = _ActivationView(live=False)(function, bias)
+    return lf.fig, caption
 
 
 def activation_explorer(title: str | None = "Activation explorer") -> Explorer:
-    """Chapter 2.4: four activations with derivatives, and a feature map before/after (static: 4 × 2 = 8 states)."""
+    """Chapter 2.4: four activations with derivatives, and a feature map before/after.
+
+    The bias runs from −3 to 3, covering the regimes that matter: a dead ReLU (bias −2: almost every
+    value below zero) and a saturated sigmoid/tanh (bias +3: slope near 0 everywhere). Static: 4 functions ×
+    bias {−2, 0, 0.5, 3} = 16 states."""
     return Explorer(
         controls={
             "function": Choice(list(ACTIVATIONS), "relu", style="buttons"),
-            "bias": FloatRange(-0.5, 0.5, num=11, value=0.0, label="bias added before", static=[0.0, 0.5]),
+            "bias": FloatRange(-3, 3, num=25, value=0.0, label="bias added before", static=[-2.0, 0.0, 0.5, 3.0]),
         },
-        render=_compact(render_activation),
+        render=_ActivationView(),
         title=title,
     )
 
@@ -616,31 +643,49 @@ def binary_losses(p) -> dict:
     }
 
 
+class _LossView:
+    """The loss explorer's figure, built once; each update moves the markers (curves are static)."""
+
+    def __init__(self, live: bool = True):
+        grid = np.linspace(0.005, 0.995, 199)
+        g = binary_losses(grid)
+        fig, axes = new_figure(6.8, 2.7, ncols=2)
+        self.lf = viz.LiveFigure(fig, live=live)
+        ax, ax2 = axes
+        ax.plot(grid, g["ce"], color="C0", label="cross-entropy −log p")
+        ax.plot(grid, g["mse"], color="C1", ls="--", label="squared error (1−p)²")
+        ax.set_ylim(0, 5)
+        ax.set_title("loss", fontsize=10)
+        ax2.plot(grid, np.abs(g["dce_dz"]), color="C0", label="cross-entropy")
+        ax2.plot(grid, np.abs(g["dmse_dz"]), color="C1", ls="--", label="squared error")
+        ax2.set_ylim(0, 1.05)
+        ax2.set_title("|gradient| w.r.t. the logit z", fontsize=10)
+        self.marks, self.vlines = [], []
+        for a in axes:
+            a.set_xlabel("p = predicted probability of the true class", fontsize=9)
+            a.tick_params(labelsize=9)
+            a.legend(fontsize=9, loc="upper right")
+            self.vlines.append(self.lf.moving(a.axvline(0.5, color="0.5", lw=0.8, ls=":")))
+        self.marks.append(self.lf.moving(ax.plot([], [], "o", color="k", ms=5)[0]))
+        self.marks.append(self.lf.moving(ax2.plot([], [], "o", color="k", ms=5)[0]))
+
+    def __call__(self, p: float):
+        now = binary_losses(p)
+        self.marks[0].set_data([p, p], [now["ce"], now["mse"]])
+        self.marks[1].set_data([p, p], [abs(now["dce_dz"]), abs(now["dmse_dz"])])
+        for v in self.vlines:
+            v.set_xdata([p, p])
+        caption = (f"p = {p:g}: cross-entropy {float(now['ce']):.3f} (gradient {float(now['dce_dz']):+.3f}), "
+                   f"squared error {float(now['mse']):.3f} (gradient {float(now['dmse_dz']):+.3f})")
+        return self.lf, caption
+
+
 def render_losses(p: float):
-    """Each loss against p, and the size of its gradient with respect to the logit, with the current p marked."""
-    grid = np.linspace(0.005, 0.995, 199)
-    g, now = binary_losses(grid), binary_losses(p)
-    fig, axes = new_figure(6.0, 2.3, ncols=2)
-    ax = axes[0]
-    ax.plot(grid, g["ce"], color="C0", label="cross-entropy −log p")
-    ax.plot(grid, g["mse"], color="C1", label="squared error (1−p)²")
-    ax.plot([p, p], [now["ce"], now["mse"]], "o", color="k", ms=4)
-    ax.set_ylim(0, 5)
-    ax.set_title("loss", fontsize=8)
-    ax2 = axes[1]
-    ax2.plot(grid, np.abs(g["dce_dz"]), color="C0", label="cross-entropy")
-    ax2.plot(grid, np.abs(g["dmse_dz"]), color="C1", label="squared error")
-    ax2.plot([p, p], [abs(now["dce_dz"]), abs(now["dmse_dz"])], "o", color="k", ms=4)
-    ax2.set_ylim(0, 1.05)
-    ax2.set_title("|gradient| w.r.t. the logit z (how hard it learns)", fontsize=8)
-    for a in axes:
-        a.axvline(p, color="0.6", lw=0.8, ls=":")
-        a.set_xlabel("p = predicted probability of the true class", fontsize=7)
-        a.tick_params(labelsize=6)
-        a.legend(fontsize=6, loc="upper right")
-    caption = (f"p = {p:g}: cross-entropy {float(now['ce']):.3f} (gradient {float(now['dce_dz']):+.3f}), "
-               f"squared error {float(now['mse']):.3f} (gradient {float(now['dmse_dz']):+.3f})")
-    return fig, caption
+    """Each loss against p, and the size of its gradient with respect to the logit, with the current p marked.
+
+    Returns ``(figure, caption)``."""
+    lf, caption = _LossView(live=False)(p)
+    return lf.fig, caption
 
 
 def loss_explorer(title: str | None = "Loss explorer") -> Explorer:
@@ -648,7 +693,7 @@ def loss_explorer(title: str | None = "Loss explorer") -> Explorer:
     return Explorer(
         controls={"p": FloatRange(0.01, 0.99, num=99, value=0.1, decimals=2, label="predicted p(true class)",
                                   static=[0.01, 0.1, 0.3, 0.5, 0.9, 0.99])},
-        render=_compact(render_losses),
+        render=_LossView(),
         title=title,
     )
 
@@ -728,43 +773,77 @@ def _surface_grid(name: str, n: int = 81):
     return xx, yy, s.f(xx, yy)
 
 
+class _DescentFigure:
+    """One surface's figure for the gradient-descent explorer: contours drawn once, the path moving."""
+
+    def __init__(self, surface: str, live: bool = True):
+        s = SURFACES[surface]
+        self.s = s
+        xx, yy, zz = _surface_grid(surface)
+        e = s.extent
+        fig, axes = new_figure(6.8, 2.9, ncols=2, gridspec_kw={"width_ratios": [1.1, 1]})
+        self.lf = lf = viz.LiveFigure(fig, live=live)
+        ax, ax2 = axes
+        levels = np.quantile(zz, np.linspace(0.0, 0.95, 14))
+        cs = ax.contourf(xx, yy, zz, levels=levels, cmap="viridis", extend="max")
+        cb = fig.colorbar(cs, ax=ax, shrink=0.85)
+        cb.ax.tick_params(labelsize=9)
+        cb.set_label("loss", fontsize=9)
+        self.path = lf.moving(ax.plot([], [], "-o", color="white", ms=3, lw=1)[0])
+        ax.plot(*s.start, "o", color="orange", ms=6, mec="black", label="start")
+        self.end = lf.moving(ax.plot([], [], "X", color="#d62728", ms=8, mec="white", label="end")[0])
+        ax.set_xlim(-e, e)
+        ax.set_ylim(-e, e)
+        ax.set_xlabel("weight w₁", fontsize=9)
+        ax.set_ylabel("weight w₂", fontsize=9)
+        ax.tick_params(labelsize=9)
+        ax.legend(fontsize=9, loc="lower right")
+        self.title = lf.moving(ax.set_title(" ", fontsize=10))
+        self.shift = min(0.0, float(zz.min())) - 1e-3  # the log axis needs positive values
+        self.curve = lf.moving(ax2.semilogy([1], [1], "-o", ms=3)[0])
+        ax2.set_ylim(1e-4, 1e4)  # fixed: a diverging run leaves through the top
+        ax2.set_xlabel("step", fontsize=9)
+        ax2.set_ylabel("loss" + (f" − ({self.shift:.2f})" if self.shift < -0.01 else ""), fontsize=9)
+        ax2.tick_params(labelsize=9)
+        ax2.set_title("loss after each step", fontsize=10)
+        self.ax2 = ax2
+
+    def __call__(self, surface: str, lr: float, steps: int):
+        s = self.s
+        path = gradient_descent(s.grad, s.start, lr, steps)
+        losses = s.f(path[:, 0], path[:, 1])
+        self.path.set_data(path[:, 0], path[:, 1])
+        self.end.set_data([path[-1, 0]], [path[-1, 1]])
+        self.title.set_text(f"{surface}, η = {lr:g}")
+        self.curve.set_data(np.arange(len(losses)), np.clip(losses - self.shift, 1e-12, 1e12))
+        self.ax2.set_xlim(0, steps)
+        self.lf.key = steps  # the step axis is part of the background
+        diverged = len(path) < steps + 1 or losses[-1] > losses[0]
+        verdict = "DIVERGED: each step overshoots further" if diverged else f"final loss {losses[-1]:.4g}"
+        return self.lf, f"{s.note}. After {len(path) - 1} steps: {verdict} (start loss {losses[0]:.3g})"
+
+
+class _DescentView:
+    """The gradient-descent explorer: one figure per surface, made when first shown."""
+
+    def __init__(self, live: bool = True):
+        self.live = live
+        self.figures: dict = {}
+
+    def __call__(self, surface: str, lr: float, steps: int):
+        if surface not in SURFACES:
+            raise ValueError(f"surface must be one of {list(SURFACES)}, got {surface!r}")
+        if surface not in self.figures:
+            self.figures[surface] = _DescentFigure(surface, self.live)
+        return self.figures[surface](surface, lr, steps)
+
+
 def render_gradient_descent(surface: str, lr: float, steps: int):
-    """Contours of the surface with the descent path, and the loss at each step (log scale)."""
-    if surface not in SURFACES:
-        raise ValueError(f"surface must be one of {list(SURFACES)}, got {surface!r}")
-    s = SURFACES[surface]
-    path = gradient_descent(s.grad, s.start, lr, steps)
-    losses = s.f(path[:, 0], path[:, 1])
-    e = s.extent
-    xx, yy, zz = _surface_grid(surface)
-    fig, axes = new_figure(6.4, 2.8, ncols=2, gridspec_kw={"width_ratios": [1.1, 1]})
-    ax = axes[0]
-    levels = np.quantile(zz, np.linspace(0.0, 0.95, 14))
-    cs = ax.contourf(xx, yy, zz, levels=levels, cmap="viridis", extend="max")
-    cb = fig.colorbar(cs, ax=ax, shrink=0.85)
-    cb.ax.tick_params(labelsize=6)
-    cb.set_label("loss", fontsize=7)
-    ax.plot(path[:, 0], path[:, 1], "-o", color="white", ms=2.5, lw=1)
-    ax.plot(*path[0], "o", color="orange", ms=5, label="start")
-    ax.plot(*path[-1], "X", color="red", ms=6, label="end")
-    ax.set_xlim(-e, e)
-    ax.set_ylim(-e, e)
-    ax.set_xlabel("weight w₁", fontsize=7)
-    ax.set_ylabel("weight w₂", fontsize=7)
-    ax.tick_params(labelsize=6)
-    ax.legend(fontsize=6, loc="lower right")
-    ax.set_title(f"{surface}, η = {lr:g}", fontsize=8)
-    ax2 = axes[1]
-    shift = min(0.0, float(zz.min())) - 1e-3  # the log axis needs positive values
-    ax2.semilogy(np.arange(len(losses)), losses - shift, "-o", ms=2.5)
-    ax2.set_xlabel("step", fontsize=7)
-    ax2.set_ylabel("loss" + (f" − ({shift:.2f})" if shift < -0.01 else ""), fontsize=7)
-    ax2.tick_params(labelsize=6)
-    ax2.set_title("loss after each step", fontsize=8)
-    ax2.set_xlim(0, steps)
-    diverged = len(path) < steps + 1 or losses[-1] > losses[0]
-    verdict = "DIVERGED: each step overshoots further" if diverged else f"final loss {losses[-1]:.4g}"
-    return fig, f"{s.note}. After {len(path) - 1} steps: {verdict} (start loss {losses[0]:.3g})"
+    """Contours of the surface with the descent path, and the loss at each step (log scale).
+
+    Returns ``(figure, caption)``."""
+    lf, caption = _DescentView(live=False)(surface, lr, steps)
+    return lf.fig, caption
 
 
 def gradient_descent_explorer(title: str | None = "Gradient-descent explorer") -> Explorer:
@@ -776,7 +855,7 @@ def gradient_descent_explorer(title: str | None = "Gradient-descent explorer") -
             "lr": Choice(rates, 0.3, label="learning rate η", static=[0.05, 0.3, 0.45, 1.05]),
             "steps": Choice([5, 10, 20, 40, 80], 20, static=[20]),
         },
-        render=_compact(render_gradient_descent),
+        render=_DescentView(),
         title=title,
     )
 
@@ -847,59 +926,87 @@ def dense_head(model, x):
 
 
 def dense_explorer(model, title: str | None = "Flatten → linear → softmax") -> Explorer:
-    """Chapter 2.3: pick a digit; see the flattened features, the ten scores and their softmax (10 states)."""
+    """Chapter 2.3: pick a digit; see the flattened features, the ten scores and their softmax (10 states).
+
+    One figure, updated in place: the input and feature images, the bar heights, colours and logit labels."""
     xs, ys = digit_examples()
     feats, logits, probs = dense_head(model, xs)
+    k_classes = probs.shape[1]
+    fig, axes = new_figure(7.0, 2.7, ncols=3, gridspec_kw={"width_ratios": [0.8, 1.6, 1.4]})
+    lf = viz.LiveFigure(fig)
+    img = lf.moving(viz.show_image(axes[0], xs[0, 0], " ", vmin=0, vmax=1, cmap="gray"))
+    t_img = lf.moving(axes[0].title)
+    f_lo, f_hi = float(feats.min()), float(feats.max())
+    cmap, lo, hi = viz.color_limits(np.array([f_lo, f_hi]))
+    feat = lf.moving(viz.show_image(axes[1], feats[0].reshape(8, -1), f"flattened: {feats.shape[1]} numbers "
+                                    "(8 per column)", cmap=cmap, vmin=lo, vmax=hi))
+    cb = fig.colorbar(feat, ax=axes[1], shrink=0.8, aspect=15)
+    cb.ax.tick_params(labelsize=9)
+    ax = axes[2]
+    bars = list(ax.bar(np.arange(k_classes), probs[0], color="C0").patches)
+    lf.moving(*bars)
+    # vertical labels: ten numbers side by side would overlap at 9 points
+    labels = [lf.moving(ax.text(k, 0.02, "", ha="center", va="bottom", rotation=90, fontsize=9))
+              for k in range(k_classes)]
+    ax.set_ylim(0, 1.3)
+    ax.set_xticks(range(k_classes))
+    ax.tick_params(labelsize=9)
+    ax.set_xlabel("class (logit above its bar)", fontsize=9)
+    ax.set_ylabel("softmax probability", fontsize=9)
+    t_bar = lf.moving(ax.set_title(" ", fontsize=10))
 
     def render(digit: int):
         i = int(digit)
-        fig, axes = new_figure(7.0, 2.2, ncols=3, gridspec_kw={"width_ratios": [0.8, 1.6, 1.4]})
-        viz.show_image(axes[0], xs[i, 0], f"input: a {ys[i]}", vmin=0, vmax=1, cmap="gray")
-        f = feats[i]
-        viz.show_image(axes[1], f.reshape(8, -1), f"flattened: {f.size} numbers (shown 8 per column)",
-                       colorbar=True)
-        ax = axes[2]
-        colors = ["C2" if k == probs[i].argmax() else "C0" for k in range(probs.shape[1])]
-        ax.bar(np.arange(probs.shape[1]), probs[i], color=colors)
-        for k, (p, z) in enumerate(zip(probs[i], logits[i], strict=True)):
-            ax.text(k, p + 0.02, f"{z:.0f}", ha="center", fontsize=6)
-        ax.set_ylim(0, 1.15)
-        ax.set_xticks(range(probs.shape[1]))
-        ax.tick_params(labelsize=6)
-        ax.set_xlabel("class (logit printed above its bar)", fontsize=7)
-        ax.set_ylabel("softmax probability", fontsize=7)
-        ax.set_title(f"predicted {probs[i].argmax()} with p = {probs[i].max():.3f}", fontsize=8)
-        return fig, f"logits z = W·features + b, W is {logits.shape[1]}×{f.size}; p = softmax(z) sums to 1"
+        img.set_data(xs[i, 0])
+        t_img.set_text(f"input: a {ys[i]}")
+        feat.set_data(feats[i].reshape(8, -1))
+        best = int(probs[i].argmax())
+        for k, (bar, lab) in enumerate(zip(bars, labels, strict=True)):
+            bar.set_height(probs[i, k])
+            bar.set_color("C1" if k == best else "C0")
+            bar.set_hatch("//" if k == best else None)  # not colour alone
+            lab.set_text(f"{logits[i, k]:.0f}")
+            lab.set_y(probs[i, k] + 0.03)
+        t_bar.set_text(f"predicted {best} with p = {probs[i].max():.3f}")
+        return lf, (f"logits z = W·features + b, W is {logits.shape[1]}×{feats.shape[1]}; "
+                    "p = softmax(z) sums to 1")
 
-    return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=_compact(render), title=title)
+    return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=render, title=title)
 
 
 def feature_map_explorer(model, title: str | None = "What the first layer sees") -> Explorer:
-    """Chapter 1: pick a digit; see it and the first layer's feature maps after ReLU (10 states)."""
+    """Chapter 1: pick a digit; see it and the first layer's feature maps after ReLU (10 states).
+
+    One figure, updated in place (the maps share one fixed colour scale)."""
     xs, ys = digit_examples()
     conv, act = model.layers[0], model.layers[1]
     maps = act.forward(conv.forward(xs))  # (10, C, 8, 8)
-
     vmax = float(maps.max()) or 1.0
+    n = maps.shape[1]
+    ncols = (n + 1) // 2 + 1
+    fig, axes = new_figure(min(7.0, 0.8 * ncols + 0.8), 2.4, ncols=ncols, nrows=2, squeeze=False)
+    lf = viz.LiveFigure(fig)
+    img = lf.moving(viz.show_image(axes[0, 0], xs[0, 0], " ", cmap="gray", vmin=0, vmax=1))
+    t_img = lf.moving(axes[0, 0].title)
+    axes[1, 0].set_axis_off()
+    panels = [ax for row in axes[:, 1:] for ax in row]
+    ims = []
+    for c, ax in enumerate(panels):
+        if c >= n:
+            ax.set_axis_off()
+            continue
+        ims.append(lf.moving(viz.show_image(ax, maps[0, c], f"filter {c}", cmap="gray", vmin=0, vmax=vmax)))
+    cb = fig.colorbar(ims[-1], ax=panels, shrink=0.8, aspect=15)
+    cb.ax.tick_params(labelsize=9)
 
     def render(digit: int):
         i = int(digit)
-        n = maps.shape[1]
-        ncols = (n + 1) // 2 + 1
-        fig, axes = new_figure(0.85 * ncols + 0.6, 2.0, ncols=ncols, nrows=2, squeeze=False)
-        viz.show_image(axes[0, 0], xs[i, 0], f"input: a {ys[i]}", cmap="gray", vmin=0, vmax=1)
-        axes[1, 0].set_axis_off()
-        panels = [ax for row in axes[:, 1:] for ax in row]
-        im = None
-        for c, ax in enumerate(panels):
-            if c >= n:
-                ax.set_axis_off()
-                continue
-            im = viz.show_image(ax, maps[i, c], f"filter {c}", cmap="gray", vmin=0, vmax=vmax)
-        cb = fig.colorbar(im, ax=panels, shrink=0.8, aspect=15)
-        cb.ax.tick_params(labelsize=6)
+        img.set_data(xs[i, 0])
+        t_img.set_text(f"input: a {ys[i]}")
+        for c, im in enumerate(ims):
+            im.set_data(maps[i, c])
         silent = int(np.sum(maps[i].max(axis=(1, 2)) == 0))
-        return fig, (f"{n} feature maps of {maps.shape[2]}×{maps.shape[3]} after ReLU, one colour scale "
-                     f"(bright = strong response); {silent} of them are all zero for this digit")
+        return lf, (f"{n} feature maps of {maps.shape[2]}×{maps.shape[3]} after ReLU, one colour scale "
+                    f"(bright = strong response); {silent} of them are all zero for this digit")
 
-    return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=_compact(render), title=title)
+    return Explorer(controls={"digit": IntRange(0, 9, value=3, label="digit")}, render=render, title=title)

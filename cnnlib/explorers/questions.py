@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import viz
 from ..receptive import receptive_field, receptive_field_influence
 from ..widgets import HTML, Choice, Explorer, IntRange, new_figure
 
@@ -14,46 +15,68 @@ __all__ = ["render_receptive_field", "receptive_field_explorer", "MAX_FIELD"]
 MAX_FIELD = receptive_field([(5, 2, 2)] * 4)[-1].size
 
 
+class _FieldView:
+    """The receptive-field explorer's figure, built once; the field and the growth curves are updated in
+    place. The background (axis ranges) depends on kernel, stride and dilation only."""
+
+    def __init__(self, live: bool = True):
+        fig, (ax, ax_r) = new_figure(6.6, 2.9, ncols=2, gridspec_kw={"width_ratios": [1.1, 1]})
+        self.lf = lf = viz.LiveFigure(fig, live=live)
+        self.ax, self.ax_r = ax, ax_r
+        self.im = lf.moving(ax.imshow(np.zeros((2, 2)), cmap="magma", vmin=0, vmax=1, interpolation="nearest"))
+        ax.set_facecolor("#eeeeee")
+        self.title = lf.moving(ax.set_title(" ", fontsize=10))
+        cb = fig.colorbar(self.im, ax=ax, shrink=0.8)
+        cb.set_label("paths to the unit\n(share of the most)", fontsize=9)
+        cb.ax.tick_params(labelsize=9)
+        self.field = lf.moving(ax_r.plot([], [], marker="o", label="field r")[0])
+        self.jump = lf.moving(ax_r.plot([], [], marker="s", ls="--", label="jump J")[0])
+        ax_r.set_xticks(range(5))
+        ax_r.set_xlim(-0.2, 4.2)
+        ax_r.set_xlabel("layers", fontsize=9)
+        ax_r.set_ylabel("input pixels", fontsize=9)
+        ax_r.tick_params(labelsize=9)
+        ax.tick_params(labelsize=9)
+        ax_r.grid(alpha=0.3)
+        ax_r.legend(fontsize=9, loc="upper left")
+        ax_r.set_title("growth with depth", fontsize=10)
+
+    def __call__(self, layers: int, kernel: int, stride: int, dilation: int):
+        specs = [(kernel, stride, dilation)] * int(layers)
+        rf = receptive_field(specs)
+        paths = np.asarray(receptive_field_influence(specs), dtype=np.float64)
+        r = rf[-1].size
+        frame = receptive_field([(kernel, stride, dilation)] * 4)[-1].size
+        off = (frame - r) / 2
+        self.im.set_data(paths / paths.max())
+        self.im.set_extent((off, off + r, off + r, off))
+        self.ax.set_xlim(0, frame)
+        self.ax.set_ylim(frame, 0)
+        self.ax.set_xticks([0, frame])
+        self.ax.set_yticks([0, frame])
+        self.ax_r.set_ylim(0, frame * 1.05 + 1)
+        self.lf.key = (kernel, stride, dilation)
+        self.title.set_text(f"receptive field {r}×{r} pixels")
+        depth = np.arange(len(rf) + 1)
+        self.field.set_data(depth, [1] + [x.size for x in rf])
+        self.jump.set_data(depth, [1] + [x.jump for x in rf])
+        steps, r_prev, j_prev = [], 1, 1
+        for x in rf:
+            steps.append(f"{r_prev} + {dilation}·{kernel - 1}·{j_prev} = {x.size}")
+            r_prev, j_prev = x.size, x.jump
+        caption = "r<sub>l</sub> = r<sub>l−1</sub> + d·(k−1)·J<sub>l−1</sub>: " + " → ".join(steps)
+        return self.lf, HTML(caption)
+
+
 def render_receptive_field(layers: int, kernel: int, stride: int, dilation: int):
     """One output unit of ``layers`` identical convolutions and the input pixels it sees.
 
-    The heat map counts the paths from each input pixel to the unit (the centre has the most); the grey
+    The heat map is the share of paths from each input pixel to the unit (the centre has the most); the
     frame is the field of four such layers, so moving the layers slider compares sizes while a small field
-    still fills enough of the picture to be seen.
+    still fills enough of the picture to be seen. Returns ``(figure, HTML caption)``.
     """
-    specs = [(kernel, stride, dilation)] * int(layers)
-    rf = receptive_field(specs)
-    paths = receptive_field_influence(specs)
-    r = rf[-1].size
-    frame = receptive_field([(kernel, stride, dilation)] * 4)[-1].size
-    fig, (ax, ax_r) = new_figure(5.2, 2.8, ncols=2, gridspec_kw={"width_ratios": [1.1, 1]})
-    off = (frame - r) / 2
-    im = ax.imshow(paths, cmap="magma", interpolation="nearest", extent=(off, off + r, off + r, off))
-    ax.set_xlim(0, frame)
-    ax.set_ylim(frame, 0)
-    ax.set_facecolor("#eeeeee")
-    ax.set_xticks([0, frame])
-    ax.set_yticks([0, frame])
-    ax.set_title(f"receptive field {r}×{r} pixels", fontsize=9)
-    cb = fig.colorbar(im, ax=ax, shrink=0.8)
-    cb.set_label("paths to the unit", fontsize=7)
-    cb.ax.tick_params(labelsize=6)
-    depth = np.arange(len(rf) + 1)
-    ax_r.plot(depth, [1] + [x.size for x in rf], marker="o", label="field r")
-    ax_r.plot(depth, [1] + [x.jump for x in rf], marker="s", label="jump j")
-    ax_r.set_xticks(depth)
-    ax_r.set_xlabel("layers")
-    ax_r.set_ylabel("input pixels")
-    ax_r.set_ylim(0, frame * 1.05 + 1)
-    ax_r.grid(alpha=0.3)
-    ax_r.legend(fontsize=7)
-    ax_r.set_title("growth with depth", fontsize=9)
-    steps, r_prev, j_prev = [], 1, 1
-    for x in rf:
-        steps.append(f"{r_prev} + {dilation}·{kernel - 1}·{j_prev} = {x.size}")
-        r_prev, j_prev = x.size, x.jump
-    caption = "r<sub>l</sub> = r<sub>l−1</sub> + d·(k−1)·j<sub>l−1</sub>: " + " → ".join(steps)
-    return fig, HTML(caption)
+    lf, caption = _FieldView(live=False)(layers, kernel, stride, dilation)
+    return lf.fig, caption
 
 
 def receptive_field_explorer(title: str | None = "Receptive field of a stack of convolutions") -> Explorer:
@@ -65,6 +88,6 @@ def receptive_field_explorer(title: str | None = "Receptive field of a stack of 
             "stride": Choice([1, 2], style="buttons"),
             "dilation": Choice([1, 2], style="buttons"),
         },
-        render=render_receptive_field,
+        render=_FieldView(),
         title=title,
     )
