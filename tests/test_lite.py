@@ -9,14 +9,17 @@ Screenshots: ``_build/screenshots/lite-*.png``.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from browser_helpers import ROOT, SITE, new_page, screenshot, serve_directory
+from browser_helpers import ROOT, SITE, new_page, screenshot, serve_directory, toc_files
 
 LITE = SITE / "lite"
 TIMINGS = ROOT / "_build" / "lite-timings.json"
@@ -178,3 +181,74 @@ def test_live_explorer_slider_rerenders(chapter_page):
     screenshot(page, "lite-ch02-explorer-after", ".cnn-explorer")
     screenshot(page, "lite-ch02-page")
     page.assert_clean(allow_console_errors=True)
+
+
+@pytest.mark.skipif(not os.environ.get("CNNLIB_LITE_FULL"), reason="slow (minutes per chapter): make lite-full")
+@pytest.mark.parametrize("chapter", os.environ.get("CNNLIB_LITE_FULL", CHAPTER).split(","))
+def test_chapter_runs_top_to_bottom(chapter_page, chapter):
+    """The whole chapter in the browser kernel, every cell in order, no error; records how long it took."""
+    page = chapter_page(chapter)
+    cells = _code_cells(chapter)
+    t0 = time.monotonic()
+    for i, cell in cells:
+        outputs = _run_cell(page, i)
+        assert not _errors(outputs), (i, cell.source[:200], _errors(outputs))
+    _record(**{f"full_run_s_{chapter}": round(time.monotonic() - t0, 1), f"code_cells_{chapter}": len(cells)})
+    screenshot(page, f"lite-{chapter}-end")
+    page.assert_clean(allow_console_errors=True)
+
+
+def _chapter_pages() -> list[str]:
+    return [f for f in toc_files() if f.startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("name", _chapter_pages())
+def test_every_chapter_page_has_a_run_live_button(built_site, name):
+    """The button links to this chapter's notebook in the site's own lite/ folder, which holds it."""
+    if not (LITE / "files").exists():
+        pytest.skip("no lite site: make book builds it")
+    page = (built_site / f"{name}.html").read_text()
+    links = re.findall(r'<a class="lite-launch-button" href="([^"]+)"', page)
+    assert len(links) == 1, f"{name}: {len(links)} Run-live buttons"
+    target, _, query = links[0].partition("?")
+    assert (built_site / name).parent.joinpath(target).resolve() == (LITE / "notebooks" / "index.html").resolve()
+    notebook = query.removeprefix("path=")
+    assert notebook == Path(name).name + ".ipynb" and (LITE / "files" / notebook).exists()
+
+
+def test_run_live_button_starts_the_kernel_on_click_only(browser, lite_url):
+    """Reading a chapter loads nothing of the live site; the click opens it in a new tab, all offline."""
+    site = lite_url.removesuffix("lite/")
+    page = new_page(browser, width=1280, height=800)
+    blocked, requested = [], []
+
+    def route(r):
+        url = urlparse(r.request.url)
+        requested.append(r.request.url)
+        if url.scheme in ("data", "blob", "about") or url.hostname in ("127.0.0.1", "localhost"):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    page.context.route("**/*", route)  # the context's route also covers the tab the click opens
+    page.goto(site + f"notebooks/{CHAPTER}.html", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    button = page.locator("a.lite-launch-button")
+    assert button.is_visible() and "Run live in your browser" in button.inner_text()
+    assert not [u for u in requested if "/lite/" in u], "the live site loaded before the reader asked"
+    screenshot(page, "lite-button-ch02", ".lite-launch")
+    page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+    screenshot(page, "lite-button-ch02-dark", ".lite-launch")
+    page.set_viewport_size({"width": 390, "height": 800})
+    screenshot(page, "lite-button-ch02-390", ".lite-launch")
+    with page.context.expect_page() as opened:
+        button.click()
+    lite = opened.value
+    lite.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
+    path = lite.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+    assert path == f"{CHAPTER}.ipynb"
+    lite.wait_for_function("() => performance.getEntriesByType('resource').some(e => e.name.includes('pyodide'))",
+                           timeout=KERNEL_TIMEOUT)
+    assert not blocked, f"requests to other hosts: {blocked}"
+    assert not page.errors, page.errors
+    page.context.close()

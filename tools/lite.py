@@ -332,14 +332,26 @@ def chapter_notebooks() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
+def lite_notebook(source: Path) -> dict:
+    """The chapter as the reader gets it in JupyterLite: the Pyodide kernel; the hidden checks (tag
+    ``remove-cell``, not shown in the book) still run but come collapsed, as the book hides them."""
+    nb = json.loads(source.read_text())
+    nb.setdefault("metadata", {})["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                                   "language": "python"}
+    for cell in nb["cells"]:
+        if "remove-cell" in cell.get("metadata", {}).get("tags", []):
+            cell["metadata"].setdefault("jupyter", {})["source_hidden"] = True
+    return nb
+
+
 def stage_contents() -> list[str]:
     if LITE_CONTENTS.exists():
         shutil.rmtree(LITE_CONTENTS)
     LITE_CONTENTS.mkdir(parents=True)
     names = []
-    for nb in chapter_notebooks():
-        shutil.copy2(nb, LITE_CONTENTS / nb.name)
-        names.append(nb.name)
+    for source in chapter_notebooks():
+        (LITE_CONTENTS / source.name).write_text(json.dumps(lite_notebook(source), indent=1, ensure_ascii=False))
+        names.append(source.name)
     return names
 
 
