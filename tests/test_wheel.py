@@ -28,6 +28,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ["01_background", "02_core_concepts"]
 PACKAGE_DATA = ["weights/*.npz"]  # as pyproject.toml's [tool.setuptools.package-data]
+# import name -> distribution name, where they differ
+DISTRIBUTION = {"PIL": "pillow", "sklearn": "scikit-learn", "skimage": "scikit-image", "IPython": "ipython"}
+
+
+def _third_party_imports() -> set[str]:
+    """Top-level modules that cnnlib's source imports, anywhere (lazy imports included), not stdlib."""
+    found = set()
+    for path in (ROOT / "cnnlib").rglob("*.py"):
+        for match in re.finditer(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", path.read_text(), re.M):
+            found.add(match.group(1))
+    return {m for m in found if m not in sys.stdlib_module_names and m not in ("cnnlib", "__future__")}
 
 
 def _checkout_files() -> list[str]:
@@ -107,9 +118,12 @@ def test_metadata_as_a_pypi_project_has_it(dists):
     classifiers = meta.get_all("Classifier")
     assert "Programming Language :: Python :: 3.11" in classifiers and "Intended Audience :: Education" in classifiers
     requires = {re.split(r"[<>=!~ ;\[]", r, maxsplit=1)[0].lower(): r for r in meta.get_all("Requires-Dist")}
-    # every runtime import of cnnlib is declared, with a lower bound (exact pins live in requirements.txt)
-    for name in ["numpy", "matplotlib", "pillow", "scipy", "scikit-learn", "ipywidgets", "tqdm"]:
-        assert name in requires, f"{name} is not a declared dependency"
+    # every package cnnlib imports (lazily too) is declared, with a lower bound (exact pins: requirements.txt)
+    imported = _third_party_imports()
+    assert {"numpy", "matplotlib", "ipywidgets"} <= imported
+    for module in imported:
+        name = DISTRIBUTION.get(module, module).lower()
+        assert name in requires, f"cnnlib imports {module} but does not declare {name}"
         assert ">=" in requires[name] and "==" not in requires[name], requires[name]
     assert "numpy>=2.0" in requires.values() and "matplotlib>=3.8" in requires.values()
     assert "torch" not in requires, "PyTorch is a test oracle, never a runtime dependency"

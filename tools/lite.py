@@ -73,7 +73,8 @@ ARCHIVE_LICENCES = {"openblas": "BSD-3-Clause", "openssl": "OpenSSL (OpenSSL and
 
 # `import cnnlib` makes Pyodide load everything cnnlib may import, lazily imported modules included
 # (Pyodide only sees the imports in a cell's own code).
-CNNLIB_DEPENDS = ["numpy", "matplotlib", "pillow", "scipy", "scikit-learn", "ipywidgets", "tqdm"]
+CNNLIB_DEPENDS = ["numpy", "matplotlib", "pillow", "scipy", "scikit-learn", "ipywidgets", "ipython", "tqdm",
+                  "threadpoolctl"]
 
 LITE_CONFIG = {
     "jupyter-lite-schema-version": 0,
