@@ -284,3 +284,32 @@ def test_lite_build_refuses_a_pyodide_file_that_is_not_the_official_one(tmp_path
     wheel.write_bytes(b"")
     with pytest.raises(SystemExit, match=r"numpy-2\.0\.2.*official pyodide-lock\.json"):
         lite.stage_pyodide(tmp_path / "pyodide", wheel)
+
+
+def test_myst_becomes_markdown_that_jupyterlab_renders():
+    """Solutions stay hidden (``<details>``), admonitions become quotes, citations plain text, nesting kept."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from lite import myst_to_jupyter
+
+    text = "\n".join([
+        "(sec-x)=",
+        "Intro {cite:p}`lecun1998gradient, he2016deep` and {ref}`the rule <sec-x>`.",
+        "````{admonition} Solution",
+        ":class: dropdown",
+        "Answer $x = 1$.",
+        ":::{note}",
+        "Inner.",
+        ":::",
+        "````",
+        ":::{admonition} The article says 2 + 2 = 5",
+        ":class: warning",
+        ":name: fix-sum",
+        "It is 4.",
+        ":::",
+    ])
+    got = myst_to_jupyter(text)
+    assert "(sec-x)=" not in got and "{cite" not in got and "{ref}" not in got and ":class:" not in got
+    assert "Intro [lecun1998gradient, he2016deep] and the rule." in got
+    assert "<details><summary><b>Solution</b> (click to open)</summary>\n\nAnswer $x = 1$.\n> **Note**" in got
+    assert got.endswith("> **The article says 2 + 2 = 5**\n>\n> It is 4.")
+    assert got.count("</details>") == 1
