@@ -7,7 +7,10 @@ column. The *unit view* opens one channel of one convolutional layer at one outp
 input channels the unit reads with the window marked, its kernels with their numbers, the element-wise
 products, the per-channel sums, the bias, and the ReLU: chapter 3's sliding window on a real unit,
 
-.. math:: y[o,i,j] = \\mathrm{ReLU}\\Big(b[o] + \\sum_c \\sum_u \\sum_v \\tilde x[c, i s + u d, j s + v d]\\, w[o,c,u,v]\\Big).
+.. math::
+
+    y[o,i,j] = \\mathrm{ReLU}\\Big(b[o]
+    + \\sum_c \\sum_u \\sum_v \\tilde x[c, i s + u d, j s + v d]\\, w[o,c,u,v]\\Big).
 
 Two faces, as every explorer of the book: live (any test scene or an uploaded photograph, any layer,
 channel and position; pictures composed as pixel arrays with matplotlib drawing only text on a
