@@ -7,9 +7,8 @@ import functools
 
 import numpy as np
 
-from .. import data
+from .. import data, viz
 from ..functional import conv2d, conv_output_size
-from .. import viz
 from ..widgets import HTML, Choice, Explorer, IntRange, new_figure
 
 __all__ = ["convolution_explorer", "INPUTS", "conv_kernels"]
