@@ -115,7 +115,7 @@ def test_training_explorer_declaration(monkeypatch):
     monkeypatch.setattr(T, "training_run", lambda *a, **k: _history(0.9, 0.3))
     ex = T.training_explorer()
     assert list(ex.controls) == ["optimizer", "lr", "batch_size"]
-    assert ex.n_static_states() == 12
+    assert ex.n_static_states() == 27  # 3 optimisers × 3 learning rates × 3 batch sizes
     r = ex.render_state()
     assert r.png and "90.0%" in r.caption and not r.message
     widget = ex.build("static")

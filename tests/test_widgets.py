@@ -224,3 +224,52 @@ def test_convolution_live_update_under_100_ms():
     print(f"live update: median {wall[6] * 1000:.1f} ms wall, {cpu[6] * 1000:.1f} ms CPU")
     # CPU time of this thread: the work of one update, whatever else shares the machine
     assert cpu[len(cpu) // 2] < 0.1
+
+
+# --------------------------------------------------------------------------- sharpness, text, translation
+
+
+def test_explorer_png_has_twice_the_pixels_it_is_shown_at():
+    from cnnlib import viz
+
+    r = Explorer({"n": IntRange(1, 2)}, render=lambda n: _fig_render(n)[0]).render_state(n=1)
+    px, _ = viz._png_size(r.png)
+    assert px >= 2 * viz.png_display_width(r.png)
+    img = cw._image_widget(r.png)
+    assert int(img.width) * 2 <= px  # the Image widget is laid out at half the pixel width
+
+
+def test_notebook_figures_are_retina_with_display_width():
+    import base64
+
+    from cnnlib import viz
+
+    fig, ax = new_figure(3.0, 2.0)
+    ax.plot([0, 1], [0, 1])
+    data, meta = viz.sharp_png(fig)
+    w, _ = viz._png_size(base64.b64decode(data))
+    assert w >= 2 * meta["width"] and 200 < meta["width"] <= 3 * viz.DISPLAY_DPI + 10
+
+
+def test_single_value_live_control_is_text():
+    e = Explorer({"n": Choice([5]), "m": IntRange(1, 2)}, render=lambda n, m: f"{n}{m}")
+    box = e.build("live")
+    assert "explorer-fixed" in box._explorer_controls["n"]._dom_classes
+    box._explorer_controls["m"].value = 2  # the other control still works
+
+
+def test_tr_identity_and_catalogue(monkeypatch):
+    monkeypatch.delenv(cw.LANG_ENV_VAR, raising=False)
+    assert cw.tr("stride") == "stride" and cw.tr("no such text") == "no such text"
+    monkeypatch.setenv(cw.LANG_ENV_VAR, "zh")
+    assert cw.tr("stride") == cw.CATALOGUES["zh"]["stride"]
+    assert cw.tr("no such text") == "no such text"
+    note = cw.precomputed_note(3)
+    assert "3" in note and "launch buttons" not in note
+
+
+def test_static_note_points_to_the_live_button(monkeypatch):
+    monkeypatch.delenv(cw.LANG_ENV_VAR, raising=False)
+    box = Explorer({"n": IntRange(1, 3, static=[1, 2])}, render=lambda n: str(n)).build("static")
+    notes = [c for c in box.children if "explorer-note" in c._dom_classes]
+    assert notes and "Run this page live" in notes[0].value
