@@ -81,7 +81,7 @@ def test_static_convolution_explorer(open_page):
 
 # --------------------------------------------------------------------------- live, in Voilà
 
-LIVE_NOTEBOOK = """from cnnlib.widgets import convolution_explorer
+LIVE_NOTEBOOK = """from cnnlib.explorers.convolution import convolution_explorer
 
 convolution_explorer()"""
 
