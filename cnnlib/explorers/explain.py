@@ -88,7 +88,7 @@ def network_spec(network: str = "shapes") -> NetworkSpec:
     if network == "shapes":
         return NetworkSpec("shapes", tuple(data.SHAPE_CLASSES), relus, (2, 3), {"patch_size": 4, "stride": 2})
     n = len(relus)
-    return NetworkSpec("texture", tuple(data.TEXTURE_CLASSES), relus, (n - 1, n), {"patch_size": 8, "stride": 4})
+    return NetworkSpec("texture", tuple(data.TEXTURE_CLASSES), relus, (n,), {"patch_size": 8, "stride": 4})
 
 
 @functools.cache
@@ -114,6 +114,8 @@ def method_options(network: str = "shapes", static: bool = False) -> dict[str, s
     spec = network_spec(network)
     out = {}
     for m in METHOD_NAMES:
+        if static and spec.name == "texture" and m in ("saliency", "guided backprop"):
+            continue  # seven scenes: the page keeps four methods (the live explorer has all)
         if m == "grad-cam":
             for k in range(1, len(spec.conv_relus) + 1):
                 if not static or k in spec.static_cams:

@@ -5,12 +5,9 @@ channels, each numbered, one grey scale per layer from 0 to the layer's largest 
 column's header), and the class probabilities on the right. Choosing another input changes every
 column. The *unit view* opens one channel of one convolutional layer at one output position: the
 input channels the unit reads with the window marked, its kernels with their numbers, the element-wise
-products, the per-channel sums, the bias, and the ReLU: chapter 3's sliding window on a real unit,
+products, the per-channel sums, the bias, and the ReLU: chapter 3's sliding window on a real unit::
 
-.. math::
-
-    y[o,i,j] = \\mathrm{ReLU}\\Big(b[o]
-    + \\sum_c \\sum_u \\sum_v \\tilde x[c, i s + u d, j s + v d]\\, w[o,c,u,v]\\Big).
+    y[o,i,j] = ReLU(b[o] + Σ_c Σ_u Σ_v x̃[c, i·s + u·d, j·s + v·d] · w[o,c,u,v]).
 
 Two faces, as every explorer of the book: live (any test scene or an uploaded photograph, any layer,
 channel and position; pictures composed as pixel arrays with matplotlib drawing only text on a
