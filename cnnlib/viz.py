@@ -71,7 +71,7 @@ SMALL = 9
 
 
 class SharpFigure(Figure):
-    """A matplotlib Figure that shows itself sharp in a notebook: a PNG of ``SCALE``× the pixels it is
+    """A matplotlib Figure that shows itself sharp in a notebook: a PNG of SCALE times the pixels it is
     displayed at, with its display width in the output's metadata (see :func:`sharp_png`)."""
 
     def _repr_png_(self):
@@ -176,7 +176,7 @@ def figure_png(fig, colors: int | None = 128) -> bytes:
 
 def sharp_png(fig):
     """The notebook display of a figure: ``(base64 PNG, {"width", "height"})``, the PNG at the figure's
-    resolution (``SCALE``× the display pixels), the sizes in CSS pixels, cropped to what is drawn (as
+    resolution (SCALE times the display pixels), the sizes in CSS pixels, cropped to what is drawn (as
     matplotlib's inline backend does). IPython uses it for every :class:`SharpFigure` (registered when
     this module is imported in IPython)."""
     from binascii import b2a_base64
