@@ -252,8 +252,9 @@ def feature_visualization(model, layer, channel, steps=256, rng=0, *, n_images=1
         layer: the layer (object or index) whose output holds the channel (a Conv2d's output is the usual
             choice: before the ReLU the objective has a gradient everywhere).
         channel: an int, or a 1-D sequence of channels (one image each, optimised together).
-        steps: gradient steps (Adam, learning rate ``lr``; default 0.05 for ``"full"``, as lucid, and 0.1
-            for the pixel parameterisations, whose sigmoid flattens the steps).
+        steps: gradient steps (Adam, learning rate ``lr``; default 0.01 for ``"full"``, whose 1/f scale
+            makes every coefficient move many pixels, and 0.1 for the pixel parameterisations; chosen on
+            the texture network, where larger steps for ``"full"`` oscillate and end lower).
         rng: seed or Generator (initial image and random transformations); the same seed, the same image.
         n_images: several images of one channel (with ``diversity`` > 0 they are pushed apart).
         regularizers: ``"none"`` (pixel parameterisation, no transformation), ``"jitter"`` (pixels,
@@ -276,7 +277,7 @@ def feature_visualization(model, layer, channel, steps=256, rng=0, *, n_images=1
     jitter = as_int(jitter, "jitter", 0)
     if not diversity >= 0:
         raise ValueError(f"diversity must be >= 0, got {diversity!r}")
-    lr = (0.05 if regularizers == "full" else 0.1) if lr is None else lr
+    lr = (0.01 if regularizers == "full" else 0.1) if lr is None else lr
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
     idx, chans, many = _check_channels(model, layer, channel, size)
