@@ -27,10 +27,13 @@ def _load(browser, site_url, name, **kw):
 
 
 def _wait_for_widgets(page):
-    """Wait until the embedded widgets of the page (if any) are rendered."""
+    """Wait until the embedded widgets (if any) and the formulas (if any) of the page are rendered."""
     if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
         page.locator(".cnn-explorer, .jupyter-widgets").first.wait_for(state="attached", timeout=WIDGETS_TIMEOUT)
         page.wait_for_timeout(300)
+    if page.evaluate("() => !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"):
+        page.evaluate("() => MathJax.startup.promise")
+    page.wait_for_timeout(200)
 
 
 # --------------------------------------------------------------------------- code and page width
@@ -204,8 +207,7 @@ _LIGHT_SLABS = """() => Array.from(document.querySelectorAll('article div, artic
     .map(e => e.tagName + '.' + e.className.toString().slice(0, 60))"""
 
 
-@pytest.mark.parametrize("name", ["notebooks/02_core_concepts", "notebooks/05_interpretability",
-                                  "notebooks/07_questions", "book/glossary"])
+@pytest.mark.parametrize("name", CHAPTER_PAGES + ["book/glossary"])
 def test_dark_mode_has_no_light_slabs(browser, site_url, name):
     """In dark mode only figures (images, on their own light card) may be light; no box around them is."""
     page = _load(browser, site_url, name, width=1280, height=800, color_scheme="dark")
