@@ -21,7 +21,7 @@ CASES = [
     ("02_core_concepts", ("surface", "lr"), "lr"),
     ("03_algorithms", ("preset", "position"), "position"),
     ("04_implementation", ("optimizer", "lr", "batch_size"), "lr"),
-    ("05_interpretability", ("image", "method", "target"), "target=cross"),
+    ("05_interpretability", ("image", "method", "target"), "image=cross"),
     ("06_beyond_images", ("kernel", "position"), "position"),
     ("07_questions", ("layers", "kernel", "dilation"), "layers"),
 ]
