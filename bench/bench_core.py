@@ -30,6 +30,8 @@ LAYERS = [  # (name, N, C_in, H, C_out, k, padding)
     ("64×1×28×28 → 6, k5, p2", 64, 1, 28, 6, 5, 2),
     ("64×6×14×14 → 16, k5", 64, 6, 14, 16, 5, 0),
     ("32×32×32×32 → 64, k3, p1", 32, 32, 32, 64, 3, 1),
+    ("Tiny VGG 32×3×64×64 → 10, k3", 32, 3, 64, 10, 3, 0),
+    ("Tiny VGG 32×10×62×62 → 10, k3", 32, 10, 62, 10, 3, 0),
 ]
 
 
@@ -65,6 +67,63 @@ def bench_layer(n, c, h, o, k, p, repeat):
             tconv.zero_grad()
             xt.grad = None
             tconv(xt).backward(dyt)
+
+        t_torch = best_time(theirs, repeat)
+    return t_ours, t_torch
+
+
+def bench_functional(n, c, h, o, k, p, repeat):
+    """The functional path: ``conv2d`` then ``conv2d_backward`` (which unfolds x again), against PyTorch."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+    w = rng.standard_normal((o, c, k, k)).astype(np.float32)
+    dy = rng.standard_normal(F.conv2d(x, w, padding=p).shape).astype(np.float32)
+    def ours():
+        F.conv2d(x, w, padding=p)
+        F.conv2d_backward(dy, x, w, padding=p)
+
+    t_ours = best_time(ours, repeat)
+    t_torch = None
+    if torch is not None:
+        xt, wt, dyt = (torch.tensor(a, requires_grad=True) for a in (x, w, dy))
+
+        def theirs():
+            xt.grad = wt.grad = None
+            torch.nn.functional.conv2d(xt, wt, padding=p).backward(dyt)
+
+        t_torch = best_time(theirs, repeat)
+    return t_ours, t_torch
+
+
+def bench_texture_step(repeat):
+    """One training step of Tiny VGG (batch 32, 64×64 RGB): forward, loss, backward, Adam."""
+    from cnnlib import models
+
+    x, y, _ = data.texture_scenes(32, seed=0)
+    model = models.tiny_vgg(7, rng=0)
+    loss_fn, opt = losses.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3)
+
+    def ours():
+        loss_fn.forward(model.forward(x), y)
+        opt.zero_grad()
+        model.backward(loss_fn.backward(), need_input_grad=False)
+        opt.step()
+
+    t_ours = best_time(ours, repeat)
+    t_torch = None
+    if torch is not None:
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 10, 3), torch.nn.ReLU(), torch.nn.Conv2d(10, 10, 3), torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2), torch.nn.Conv2d(10, 10, 3), torch.nn.ReLU(), torch.nn.Conv2d(10, 10, 3),
+            torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(1690, 7))
+        topt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        xt, yt = torch.tensor(x), torch.tensor(y)
+
+        def theirs():
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(net(xt), yt).backward()
+            topt.step()
 
         t_torch = best_time(theirs, repeat)
     return t_ours, t_torch
@@ -140,6 +199,15 @@ def main():
         ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
         theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
         print(f"{name:<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
+
+    ours, theirs = bench_functional(64, 1, 28, 6, 5, 2, args.repeat)
+    ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
+    theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
+    print(f"{'functional, 64×1×28×28 → 6, k5, p2':<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
+    ours, theirs = bench_texture_step(max(5, args.repeat // 2))
+    ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
+    theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
+    print(f"{'Tiny VGG training step, batch 32':<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
 
     rng = np.random.default_rng(0)
     img, ker = rng.standard_normal((28, 28)), data.KERNELS["sobel x"]

@@ -45,6 +45,36 @@ def _explain():
     return explain_explorer()
 
 
+def _explain_photographs():
+    from cnnlib.explorers.explain import explain_explorer
+
+    return explain_explorer(network="texture")
+
+
+def _overview(part):
+    """The whole-network overview (another input, the highlighted channel) or its unit view (any layer,
+    channel and position), as an object the sweep can drive: ``controls`` and ``render_state``."""
+    from types import SimpleNamespace
+
+    from cnnlib.explorers import overview
+
+    names, x, classes = overview.texture_inputs(8)
+    ov = overview.Overview(overview.texture_model(), dict(zip(names, x, strict=True)), classes)
+    layers = [c.label for c in ov.convs]
+    if part == "overview":
+        controls = {"input": names, "layer": layers, "channel": list(range(10))}
+        render = ov.render_overview
+    else:
+        controls = {"layer": layers, "channel": list(range(10)), "row": list(range(0, 26, 5)),
+                    "col": list(range(0, 26, 5))}
+
+        def render(layer, channel, row, col):
+            return ov.render_unit(names[0], layer, channel, row, col)
+
+    ctrl = {k: SimpleNamespace(values=v, value=v[0]) for k, v in controls.items()}
+    return SimpleNamespace(controls=ctrl, render_state=lambda **s: render(**s))
+
+
 def factories():
     """name -> (chapter, a function making the explorer)."""
     return {
@@ -61,6 +91,9 @@ def factories():
         "flip": ("3", algorithms.flip_explorer),
         "training": ("4", ch4.training_explorer),
         "explain": ("5", _explain),
+        "explain (photographs)": ("5", _explain_photographs),
+        "overview": ("5", lambda: _overview("overview")),
+        "unit view": ("5", lambda: _overview("unit")),
         "sliding kernel": ("6", beyond.sliding_kernel_explorer),
         "receptive field": ("7", questions.receptive_field_explorer),
     }

@@ -336,20 +336,21 @@ def _max_pool2d_forward(x, kernel, stride, padding, out_hw):
     """Returns (y, argmax) where argmax is the flat kernel offset of each output's maximum."""
     xp = _pad_value(x, padding, -np.inf)
     check_nan = bool(np.isnan(x).any())
-    y = idx = None
+    y = idx = better = None
     for k, rows, cols in _windows(kernel, stride, out_hw):
         window = xp[:, :, rows, cols]
         if y is None:
             y = window.copy()
             idx = np.zeros(y.shape, dtype=np.int16)
+            better = np.empty(y.shape, dtype=bool)  # one mask buffer for every offset
             continue
         # strictly greater: the first maximum in row-major order wins ties, as in PyTorch;
         # a NaN always wins, so NaN propagates
-        better = window > y
+        np.greater(window, y, out=better)
         if check_nan:
             better |= np.isnan(window)
         np.copyto(y, window, where=better)
-        idx[better] = k
+        np.copyto(idx, k, where=better)  # much faster than boolean-index assignment
     return y, idx
 
 
@@ -357,8 +358,14 @@ def _max_pool2d_backward(dy, idx, x_shape, kernel, stride, padding, out_hw):
     n, c, h, w = x_shape
     ph, pw = padding
     dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dy.dtype)
+    disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+    hit = np.empty(dy.shape, dtype=bool)
     for k, rows, cols in _windows(kernel, stride, out_hw):
-        dxp[:, :, rows, cols] += np.where(idx == k, dy, 0)
+        np.equal(idx, k, out=hit)
+        if disjoint:  # windows do not overlap: each input pixel gets at most one gradient
+            np.copyto(dxp[:, :, rows, cols], dy, where=hit)
+        else:
+            dxp[:, :, rows, cols] += np.where(hit, dy, 0)
     return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w])
 
 

@@ -161,10 +161,13 @@ class Conv2d(Layer):
         self._cols, self._x_shape = cols, x.shape
         return y
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True):
+        """Accumulates the parameters' gradients and returns dx (N, C_in, H, W), or None when
+        ``need_dx`` is False (the first layer of a network in training: nothing upstream learns)."""
         cols = self._need_cache("_cols")
         dx, dw, db = F._conv2d_backward(np.asarray(dy), cols, self._x_shape, self.weight.data,
-                                        self.stride, self.padding, self.dilation, workspace=self._workspace)
+                                        self.stride, self.padding, self.dilation, need_dx=need_dx,
+                                        workspace=self._workspace)
         self.weight.grad += dw
         if self.bias is not None:
             self.bias.grad += db
@@ -505,10 +508,25 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dy):
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
-        return dy
+    def backward(self, dy, need_input_grad=True):
+        """Backpropagate ``dy`` (the gradient of the loss with respect to the output) through every layer,
+        accumulating the parameters' gradients; returns the gradient with respect to the input.
+
+        With ``need_input_grad=False`` (training) the pass stops at the first layer that has parameters,
+        and a first Conv2d skips its input gradient: no layer upstream learns from it. Returns None then.
+        """
+        if need_input_grad:
+            for layer in reversed(self.layers):
+                dy = layer.backward(dy)
+            return dy
+        first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), len(self.layers))
+        for i in range(len(self.layers) - 1, first - 1, -1):
+            layer = self.layers[i]
+            if i == first and type(layer) is Conv2d:
+                layer.backward(dy, need_dx=False)
+            else:
+                dy = layer.backward(dy)
+        return None
 
     def named_parameters(self, prefix: str = ""):
         out = []

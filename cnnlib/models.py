@@ -168,8 +168,8 @@ def cache_path(name: str) -> str:
 
 #: Per-channel mean and spread of ``data.texture_scenes`` training scenes (measured on 4,000 scenes,
 #: rounded; a test checks them): :func:`tiny_vgg`'s first layer subtracts and divides by them.
-TEXTURE_MEAN = (0.47, 0.44, 0.43)
-TEXTURE_STD = (0.28, 0.27, 0.26)
+TEXTURE_MEAN = (0.41, 0.40, 0.40)
+TEXTURE_STD = (0.27, 0.27, 0.27)
 
 
 def tiny_vgg(n_classes, rng=0):
@@ -191,8 +191,8 @@ def tiny_vgg(n_classes, rng=0):
     12  linear 1690→n_classes           n_classes
     ==  ==============================  ==============
 
-    Convolutions have no padding and stride 1, as in CNN Explainer. With seven classes:
-    14,847 parameters (the linear layer holds 11,837 of them).
+    Convolutions have no padding and stride 1, as in CNN Explainer. With the six texture classes:
+    13,156 parameters (the linear layer holds 10,146 of them).
 
     Args:
         n_classes: number of outputs (>= 2).
@@ -211,18 +211,25 @@ def tiny_vgg(n_classes, rng=0):
 
 
 #: How :func:`trained_texture_cnn` trains (stored with the weights; a different recipe retrains).
-TEXTURE_RECIPE = {"optimizer": "Adam", "lr": 2e-3, "batch_size": 32, "n_train": 6000, "n_val": 1000,
-                  "data_seed": 0, "epochs": 8, "seed": 0, "blas_threads": 1}
+#: ``n_train`` fresh scenes every epoch (``seed = data_seed + epoch``): with one fixed training set of the
+#: same size the network memorises its scenes (validation accuracy stalled near 0.7); fresh scenes are cheap
+#: (about a second for 10,000) and keep it learning textures. The learning rate falls by ``lr_decay`` per
+#: epoch; the epochs and rates were chosen on the validation split.
+TEXTURE_RECIPE = {"optimizer": "Adam", "lr": 2e-3, "lr_decay": 0.85, "batch_size": 32, "n_train": 6000,
+                  "fresh_scenes_every_epoch": True, "n_val": 1000, "data_seed": 0, "epochs": 12, "seed": 0,
+                  "blas_threads": 1, "workers": 2}
 
 
 def trained_texture_cnn(cache=None, progress=False):
     """:func:`tiny_vgg` trained with Adam on ``data.texture_scenes`` (recipe: :data:`TEXTURE_RECIPE`).
 
-    Training scenes: ``texture_scenes(n_train, split="train", seed=data_seed)``; the history's ``val_*``
-    entries are measured after every epoch on ``texture_scenes(n_val, split="val", seed=data_seed)``,
-    and the epochs and learning rate were chosen by them. The test split is not touched here: evaluate on
+    Every epoch trains on ``n_train`` fresh scenes, ``texture_scenes(n_train, split="train",
+    seed=data_seed + epoch)``; the history's ``val_*`` entries are measured after every epoch on
+    ``texture_scenes(n_val, split="val", seed=data_seed)``, and the epochs, learning rate and its decay
+    were chosen by them. The test split is not touched here: evaluate on
     ``texture_scenes(n, split="test", seed=...)`` once, at the end. Training runs with one BLAS thread
-    (:func:`cnnlib.training.one_blas_thread`), so the weights are the same on every machine.
+    (:func:`cnnlib.training.one_blas_thread`) and every batch split in two halves computed by two threads
+    (``workers``), so the weights do not depend on the machine's thread count or timing.
 
     The book ships the result as :func:`shipped_weights` ``("texture_cnn")``; this command rebuilds it::
 
@@ -240,14 +247,29 @@ def trained_texture_cnn(cache=None, progress=False):
     hit = _cached(cache, recipe)
     if hit is not None:
         return hit
-    x, y, _ = data.texture_scenes(recipe["n_train"], split="train", seed=recipe["data_seed"])
     xv, yv, _ = data.texture_scenes(recipe["n_val"], split="val", seed=recipe["data_seed"])
     model = tiny_vgg(len(data.TEXTURE_CLASSES), rng=recipe["seed"])
     opt = optim.Adam(model.parameters(), lr=recipe["lr"])
+    history = {}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=recipe["epochs"], desc="training", unit="epoch")
     with training.one_blas_thread():
-        history = training.fit(model, losses.CrossEntropyLoss(), opt, x, y, epochs=recipe["epochs"],
-                               batch_size=recipe["batch_size"], validation_data=(xv, yv), seed=recipe["seed"],
-                               progress=progress)
+        for epoch in range(recipe["epochs"]):
+            x, y, _ = data.texture_scenes(recipe["n_train"], split="train", seed=recipe["data_seed"] + epoch)
+            opt.lr = recipe["lr"] * recipe["lr_decay"] ** epoch
+            h = training.fit(model, losses.CrossEntropyLoss(), opt, x, y, epochs=1,
+                             batch_size=recipe["batch_size"], validation_data=(xv, yv),
+                             seed=recipe["seed"] + epoch, progress=False, workers=recipe["workers"])
+            for key, values in h.items():
+                history.setdefault(key, []).extend(values)
+            if bar is not None:
+                bar.set_postfix(loss=f"{h['loss'][-1]:.3f}", val_acc=f"{h['val_accuracy'][-1]:.3f}")
+                bar.update(1)
+    if bar is not None:
+        bar.close()
     model.eval()
     if cache is not None:
         io.save(model, cache, metadata={"recipe": recipe, "history": history})

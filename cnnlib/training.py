@@ -6,6 +6,8 @@ import contextlib
 
 import numpy as np
 
+from .layers import Sequential
+
 __all__ = ["fit", "evaluate", "predict", "one_blas_thread"]
 
 
@@ -47,14 +49,65 @@ def evaluate(model, x, y, loss_fn=None, batch_size=256) -> dict:
     return out
 
 
+class _SplitBatch:
+    """Forward and backward of one mini-batch split into ``workers`` parts, one thread each.
+
+    Every thread runs its own copy of the model (its own caches and scratch buffers) whose parameters
+    share their arrays with ``model``; numpy releases the GIL inside array operations, so on a 2-core
+    machine two halves of a batch run at once. The gradients of the parts are added in a fixed order, so
+    the result does not depend on thread timing. Returns (loss, correct) of the whole batch; the gradients
+    are left in ``model``'s parameters, ready for the optimizer.
+    """
+
+    def __init__(self, model, loss_fn, workers):
+        import copy
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.models = [model] + [copy.deepcopy(model) for _ in range(workers - 1)]
+        for replica in self.models[1:]:
+            for mine, theirs in zip(model.parameters(), replica.parameters(), strict=True):
+                theirs.data = mine.data  # the optimizer updates mine.data in place: replicas follow
+        self.losses = [loss_fn] + [copy.deepcopy(loss_fn) for _ in range(workers - 1)]
+        self.pool = ThreadPoolExecutor(workers)
+
+    def _part(self, k, xb, yb, share):
+        net, loss_fn = self.models[k], self.losses[k]
+        logits = net.forward(xb)
+        loss = loss_fn.forward(logits, yb)
+        net.zero_grad()
+        # the part's mean-loss gradient, scaled to its share of the whole batch's mean
+        net.backward(loss_fn.backward() * np.float32(share), need_input_grad=False)
+        return loss * share, float(np.sum(logits.argmax(axis=1) == yb))
+
+    def __call__(self, xb, yb):
+        parts = [p for p in np.array_split(np.arange(len(xb)), len(self.models)) if len(p)]
+        jobs = [self.pool.submit(self._part, k, xb[p], yb[p], len(p) / len(xb)) for k, p in enumerate(parts)]
+        results = [j.result() for j in jobs]
+        params = [net.parameters() for net in self.models]
+        for k in range(1, len(parts)):
+            for mine, theirs in zip(params[0], params[k], strict=True):
+                mine.grad += theirs.grad
+        return sum(r[0] for r in results), sum(r[1] for r in results)
+
+    def train(self):
+        for net in self.models:
+            net.train()
+
+    def close(self):
+        self.pool.shutdown()
+
+
 def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_data=None, seed=0,
-        progress=True) -> dict:
+        progress=True, workers=1) -> dict:
     """Train with mini-batches shuffled from ``seed``; returns per-epoch lists.
 
     Args:
         x: (N, ...) inputs; y: (N,) integer labels.
         validation_data: optional (x_val, y_val), evaluated after each epoch.
         progress: show a ``tqdm.auto`` progress bar (terminal or notebook).
+        workers: split every mini-batch into this many parts computed by as many threads (a
+            :class:`~cnnlib.layers.Sequential` model only). The sum of the parts' gradients equals the
+            batch's gradient up to float rounding, so the result depends on ``workers``, not on timing.
 
     Returns:
         ``{"loss": [...], "accuracy": [...]}`` (training loss and accuracy, averaged over the epoch's
@@ -67,6 +120,10 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_
     history = {"loss": [], "accuracy": []}
     if validation_data is not None:
         history.update(val_loss=[], val_accuracy=[])
+    workers = int(workers)
+    if workers < 1 or (workers > 1 and not isinstance(model, Sequential)):
+        raise ValueError(f"workers must be 1, or >= 1 with a Sequential model, got {workers}")
+    split = _SplitBatch(model, loss_fn, workers) if workers > 1 else None
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -74,18 +131,27 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_
         bar = tqdm(total=int(epochs), desc="training", unit="epoch")
     for _ in range(int(epochs)):
         model.train()
+        if split is not None:
+            split.train()
         order = rng.permutation(len(x))
         total_loss = total_correct = 0.0
         for b in _batches(len(x), batch_size):
             idx = order[b]
             xb, yb = x[idx], y[idx]
-            logits = model.forward(xb)
-            loss = loss_fn.forward(logits, yb)
-            optimizer.zero_grad()
-            model.backward(loss_fn.backward())
+            if split is not None:
+                loss, correct = split(xb, yb)
+            else:
+                logits = model.forward(xb)
+                loss = loss_fn.forward(logits, yb)
+                optimizer.zero_grad()
+                if isinstance(model, Sequential):  # no input gradient: nothing upstream learns
+                    model.backward(loss_fn.backward(), need_input_grad=False)
+                else:
+                    model.backward(loss_fn.backward())
+                correct = float(np.sum(logits.argmax(axis=1) == yb))
             optimizer.step()
             total_loss += loss * len(idx)
-            total_correct += float(np.sum(logits.argmax(axis=1) == yb))
+            total_correct += correct
         history["loss"].append(total_loss / len(x))
         history["accuracy"].append(total_correct / len(x))
         postfix = {"loss": f"{history['loss'][-1]:.3f}", "acc": f"{history['accuracy'][-1]:.3f}"}
@@ -99,5 +165,7 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_
             bar.update(1)
     if bar is not None:
         bar.close()
+    if split is not None:
+        split.close()
     model.train()
     return history

@@ -83,13 +83,15 @@ __all__ = [
 
 # --------------------------------------------------------------------------- the book's layout
 
-#: The chapter notebooks, in the article's order (notebooks/<name>.ipynb, built to notebooks/<name>.html).
+#: The chapter notebooks, in the article's order (notebooks/<name>.ipynb, built to notebooks/<name>.html);
+#: 05b_photographs is a section page of chapter 5, held to the same rules as a chapter.
 CHAPTERS = [
     "01_background",
     "02_core_concepts",
     "03_algorithms",
     "04_implementation",
     "05_interpretability",
+    "05b_photographs",
     "06_beyond_images",
     "07_questions",
 ]

@@ -255,3 +255,59 @@ def test_layer_outputs_are_not_overwritten_by_later_calls(n):
     conv.backward(2 * np.ones_like(y1))
     np.testing.assert_array_equal(y1, keep_y)
     np.testing.assert_array_equal(dx1, keep_dx)
+
+
+def test_training_backward_skips_what_nothing_learns_from():
+    """``need_input_grad=False`` (used by ``training.fit``): the same parameter gradients, no input
+    gradient, and the first convolution does not compute its dx."""
+    x = np.random.default_rng(0).random((3, 3, 20, 20)).astype(np.float32)
+    grads = []
+    for need in (True, False):
+        model = layers.Sequential(
+            layers.Normalize((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)), layers.Conv2d(3, 4, 3, rng=0), layers.ReLU(),
+            layers.MaxPool2d(2), layers.Flatten(), layers.Linear(4 * 9 * 9, 5, rng=1))
+        model.forward(x)
+        out = model.backward(np.ones((3, 5), np.float32), need_input_grad=need)
+        assert (out is None) == (not need)
+        if need:
+            assert out.shape == x.shape
+        grads.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_array_equal(a, b)
+    conv = layers.Conv2d(3, 2, 3, rng=0)
+    conv.forward(x)
+    assert conv.backward(np.ones((3, 2, 18, 18), np.float32), need_dx=False) is None
+    assert np.abs(conv.weight.grad).sum() > 0
+
+
+def test_fit_with_two_workers_equals_one_up_to_rounding():
+    """``workers=2`` splits each batch between two threads: the same training, up to float rounding,
+    the same result every time, and a clear error for a model it cannot split."""
+    x, y = data.load_digits("train")
+    x, y = x[:200], y[:200]
+
+    def run(workers):
+        model = layers.Sequential(layers.Conv2d(1, 4, 3, rng=0), layers.ReLU(), layers.Flatten(),
+                                  layers.Linear(4 * 6 * 6, 10, rng=1))
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+        history = training.fit(model, losses.CrossEntropyLoss(), opt, x, y, epochs=2, batch_size=33,
+                               progress=False, workers=workers)
+        return model, history
+
+    one, h1 = run(1)
+    two, h2 = run(2)
+    again, h3 = run(2)
+    for a, b, c in zip(one.parameters(), two.parameters(), again.parameters(), strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(b.data, c.data)
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+    assert h2 == h3
+
+    class Bare:
+        def forward(self, x):
+            return x
+
+    with pytest.raises(ValueError, match="workers must be"):
+        training.fit(Bare(), losses.CrossEntropyLoss(), None, x, y, workers=2, progress=False)
+    with pytest.raises(ValueError, match="workers must be"):
+        training.fit(one, losses.CrossEntropyLoss(), None, x, y, workers=0, progress=False)

@@ -169,3 +169,20 @@ def test_live_face_input_upload_and_bad_files(ov):
     assert upload._upload_handle(({"name": "me.png", "content": buf.getvalue()},)) is True
     assert c["input"].value == "your photo: me.png" and bytes(img_over.value) != state[0]
     assert int(img_over.width) * 2 == Image.open(io.BytesIO(bytes(img_over.value))).size[0]
+
+
+@pytest.mark.parametrize("mode", ["static", "live"])
+def test_preview_without_unit_view(ov, mode):
+    """Chapter 1's preview: the columns and the input control only; the input still changes the picture."""
+    box = ovm.overview_explorer(mode=mode, model=ov.model, inputs=dict(ov.inputs), classes=ov.classes,
+                                n_inputs=4, unit_view=False)
+    imgs = _images(box)
+    if mode == "static":
+        assert len(imgs) == 4 and len({bytes(i.value) for i in imgs}) == 4
+        assert len(box._overview_parts) == 1
+    else:
+        (img,) = imgs
+        first = bytes(img.value)
+        c = box._overview_controls
+        c["input"].value = c["input"].options[2]
+        assert bytes(img.value) != first

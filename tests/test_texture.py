@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnlib import data, io, layers, models
+from cnnlib import data, io, layers, models, training
 
 
 def test_texture_scenes_shapes_dtypes_ranges():
@@ -16,8 +16,14 @@ def test_texture_scenes_shapes_dtypes_ranges():
     assert len(data.TEXTURE_CLASSES) >= 6 and len(set(data.TEXTURE_CLASSES)) == len(data.TEXTURE_CLASSES)
     area = masks.mean(axis=(1, 2))
     assert area.min() > 0.05 and area.max() < 0.5  # a region, smaller than the background
-    # the blob touches no image border: it lies wholly inside the scene
-    assert not masks[:, 0].any() and not masks[:, -1].any() and not masks[:, :, 0].any()
+
+
+def test_blobs_lie_inside_the_scene():
+    """The background frames every scene (the cue that tells which texture is the pasted region)."""
+    _, _, masks = data.texture_scenes(1000, split="test", seed=1)
+    assert not masks[:, 0].any() and not masks[:, -1].any() and not masks[:, :, 0].any() and not masks[:, :, -1].any()
+    area = masks.mean(axis=(1, 2))
+    assert 0.08 < area.min() and area.max() < 0.3
 
 
 def test_texture_scenes_deterministic_and_splits_differ():
@@ -168,3 +174,22 @@ def test_texture_normalisation_constants_match_the_training_data():
     x = data.texture_scenes(2000, split="train", seed=0)[0]
     np.testing.assert_allclose(x.mean(axis=(0, 2, 3)), models.TEXTURE_MEAN, atol=0.01)
     np.testing.assert_allclose(x.std(axis=(0, 2, 3)), models.TEXTURE_STD, atol=0.01)
+
+
+def test_trained_texture_cnn_from_scratch_matches_the_shipped_weights(tmp_path):
+    """CI retrains the texture network once, from scratch (about three minutes), and checks it: test
+    accuracy >= 90 % on a fresh test split, and the same predictions as the weights the book ships
+    (``python -m cnnlib.models texture`` rebuilt them; one BLAS thread, so the run is reproducible)."""
+    model, history = models.trained_texture_cnn(cache=None)
+    assert len(history["val_accuracy"]) == models.TEXTURE_RECIPE["epochs"]  # validation monitored
+    x, y, _ = data.texture_scenes(1000, split="test", seed=7)
+    pred = training.predict(model, x).argmax(axis=1)
+    assert np.mean(pred == y) >= 0.90
+    shipped, shipped_history = models.trained_texture_cnn(cache=models.shipped_weights())
+    assert np.mean(training.predict(shipped, x).argmax(axis=1) == pred) >= 0.99
+    np.testing.assert_allclose(history["val_accuracy"], shipped_history["val_accuracy"], atol=0.01)
+    # the cache round trip: a second call loads, it does not train
+    cache = tmp_path / "texture.npz"
+    io.save(model, cache, metadata={"recipe": dict(models.TEXTURE_RECIPE), "history": history})
+    again, _ = models.trained_texture_cnn(cache=cache)
+    np.testing.assert_array_equal(again(x[:8]), model(x[:8]))

@@ -115,7 +115,7 @@ def method_options(network: str = "shapes", static: bool = False) -> dict[str, s
     out = {}
     for m in METHOD_NAMES:
         if static and spec.name == "texture" and m in ("saliency", "guided backprop"):
-            continue  # seven scenes: the page keeps four methods (the live explorer has all)
+            continue  # one scene per class: the page keeps four methods (the live explorer has all)
         if m == "grad-cam":
             for k in range(1, len(spec.conv_relus) + 1):
                 if not static or k in spec.static_cams:

@@ -522,7 +522,7 @@ def _root(children, title):
     return box
 
 
-def _build_static(ov: Overview, title, unit_channels, static_inputs):
+def _build_static(ov: Overview, title, unit_channels, static_inputs, unit_view=True):
     import ipywidgets as widgets
 
     names = list(ov.inputs)[:static_inputs]
@@ -540,6 +540,10 @@ def _build_static(ov: Overview, title, unit_channels, static_inputs):
         max_states=len(conv_labels) * len(unit_channels), max_bytes=1_500_000,
     )
     over_box = images.sharp_images(over.build("static"))
+    if not unit_view:
+        root = _root([over_box], title)
+        root._overview_parts = (over_box,)
+        return root
     unit_box = images.sharp_images(unit.build("static"))
     note = widgets.HTML(
         f'<span style="font-size:90%">Unit view of <i>{html.escape(first)}</i> at each unit\'s strongest '
@@ -549,7 +553,7 @@ def _build_static(ov: Overview, title, unit_channels, static_inputs):
     return root
 
 
-def _build_live(ov: Overview, title):
+def _build_live(ov: Overview, title, unit_view=True):
     import ipywidgets as widgets
 
     conv_labels = [c.label for c in ov.convs]
@@ -579,6 +583,8 @@ def _build_live(ov: Overview, title):
         show(img_over, ov.render_overview(w_input.value, w_layer.value, w_channel.value))
 
     def update_unit(_=None):
+        if not unit_view:
+            return
         png, cap = ov.render_unit(w_input.value, w_layer.value, w_channel.value, w_row.value, w_col.value)
         show(img_unit, png)
         caption.value = cap.markup
@@ -618,8 +624,8 @@ def _build_live(ov: Overview, title):
 
     upload = images.upload_control(on_image, size=ov.input_shape[-1])
     on_layer()
-    root = _root([w_input, upload, img_over, w_layer, w_channel, widgets.HBox([w_row, w_col]), img_unit,
-                  caption, message], title)
+    unit_part = [w_layer, w_channel, widgets.HBox([w_row, w_col]), img_unit, caption] if unit_view else []
+    root = _root([w_input, upload, img_over, *unit_part, message], title)
     root._overview_controls = {"input": w_input, "layer": w_layer, "channel": w_channel, "row": w_row,
                                "col": w_col}
     root._overview_images = (img_over, img_unit)
@@ -630,7 +636,7 @@ def _build_live(ov: Overview, title):
 
 def overview_explorer(title: str | None = "The whole network at a glance", mode: str | None = None,
                       model=None, inputs: dict | None = None, classes=None, n_inputs: int = 8,
-                      unit_channels=(0, 1, 2)):
+                      unit_channels=(0, 1, 2), unit_view: bool = True):
     """The overview and unit view of the texture network (or of ``model``), as a widget.
 
     Args:
@@ -640,6 +646,7 @@ def overview_explorer(title: str | None = "The whole network at a glance", mode:
             trained texture network and ``n_inputs`` test scenes (:func:`texture_inputs`).
         n_inputs: how many test scenes (static: all precomputed).
         unit_channels: the channels the static unit view precomputes for each conv layer (live: all).
+        unit_view: False shows the columns only, with the input control (chapter 1's preview).
 
     Returns:
         an :class:`ipywidgets.VBox` with CSS class ``cnn-overview`` (display it, or end a cell with it).
@@ -659,5 +666,5 @@ def overview_explorer(title: str | None = "The whole network at a glance", mode:
         raise ValueError("classes must be given with a custom model")
     ov = Overview(model, inputs, classes)
     if mode == "static":
-        return _build_static(ov, title, unit_channels, n_inputs)
-    return _build_live(ov, title)
+        return _build_static(ov, title, unit_channels, n_inputs, unit_view)
+    return _build_live(ov, title, unit_view)
