@@ -272,7 +272,11 @@ def _blobs(rng, n: int, size: int) -> np.ndarray:
     amp = rng.uniform(-TEXTURE_BLOB_WOBBLE, TEXTURE_BLOB_WOBBLE, size=(n, 3)) / np.arange(1, 4)
     phase = rng.uniform(0, 2 * np.pi, size=(n, 3))
     reach = radius * (1 + np.abs(amp).sum(axis=1)) + TEXTURE_BLOB_GAP
-    margin = np.minimum(reach, size / 2)
+    # pixel centres lie 0.5 px inside the border: a centre farther than reach + 0.5 from every border
+    # keeps the blob off the border pixels; the largest blobs shrink to fit
+    fit = np.minimum(1.0, (size / 2 - 1) / reach)
+    radius, reach = radius * fit, reach * fit
+    margin = reach + 0.501
     cy = rng.uniform(margin, size - margin)
     cx = rng.uniform(margin, size - margin)
     i = np.arange(size, dtype=np.float32) + 0.5

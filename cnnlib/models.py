@@ -191,7 +191,11 @@ def tiny_vgg(n_classes, rng=0):
     12  linear 1690→n_classes           n_classes
     ==  ==============================  ==============
 
-    Convolutions have no padding and stride 1, as in CNN Explainer. With the six texture classes:
+    Convolutions have no padding and stride 1, as in CNN Explainer. Their weights start with He's
+    initialisation for ReLU networks (uniform, bound √(6 / fan_in), biases zero) rather than PyTorch's
+    default (bound 1 / √fan_in), which shrinks the signal by about √3 per layer: with the default, this
+    network learned more slowly and less reliably (test accuracies from 0.85 to 0.92 for two runs of the
+    same recipe on barely different data; with He's, 0.87 after five epochs). With the six texture classes:
     13,156 parameters (the linear layer holds 10,146 of them).
 
     Args:
@@ -202,12 +206,17 @@ def tiny_vgg(n_classes, rng=0):
 
     n_classes = as_int(n_classes, "n_classes", 2)
     rng = L.as_generator(rng)
-    return L.Sequential(
+    model = L.Sequential(
         L.Normalize(TEXTURE_MEAN, TEXTURE_STD),
         L.Conv2d(3, 10, 3, rng=rng), L.ReLU(), L.Conv2d(10, 10, 3, rng=rng), L.ReLU(), L.MaxPool2d(2),
         L.Conv2d(10, 10, 3, rng=rng), L.ReLU(), L.Conv2d(10, 10, 3, rng=rng), L.ReLU(), L.MaxPool2d(2),
         L.Flatten(), L.Linear(10 * 13 * 13, n_classes, rng=rng),
     )
+    for layer in model:
+        if isinstance(layer, L.Conv2d):  # He: the same uniform draws, scaled from 1/√fan_in to √(6/fan_in)
+            layer.weight.data *= np.float32(np.sqrt(6.0))
+            layer.bias.data[:] = 0
+    return model
 
 
 #: How :func:`trained_texture_cnn` trains (stored with the weights; a different recipe retrains).
@@ -215,9 +224,9 @@ def tiny_vgg(n_classes, rng=0):
 #: same size the network memorises its scenes (validation accuracy stalled near 0.7); fresh scenes are cheap
 #: (about a second for 10,000) and keep it learning textures. The learning rate falls by ``lr_decay`` per
 #: epoch; the epochs and rates were chosen on the validation split.
-TEXTURE_RECIPE = {"optimizer": "Adam", "lr": 2e-3, "lr_decay": 0.85, "batch_size": 32, "n_train": 6000,
-                  "fresh_scenes_every_epoch": True, "n_val": 1000, "data_seed": 0, "epochs": 12, "seed": 0,
-                  "blas_threads": 1, "workers": 2}
+TEXTURE_RECIPE = {"optimizer": "Adam", "init": "He uniform (convolutions)", "lr": 2e-3, "lr_decay": 0.85,
+                  "batch_size": 32, "n_train": 6000, "fresh_scenes_every_epoch": True, "n_val": 1000,
+                  "data_seed": 0, "epochs": 10, "seed": 0, "blas_threads": 1, "workers": 2}
 
 
 def trained_texture_cnn(cache=None, progress=False):

@@ -168,6 +168,11 @@ def test_tiny_vgg_shapes_parameters_and_deterministic_init():
     assert not np.array_equal(model[1].weight.data, models.tiny_vgg(7, rng=1)[1].weight.data)
     with pytest.raises(ValueError, match="n_classes must be >= 2"):
         models.tiny_vgg(1)
+    # He's initialisation for the convolutions: uniform within √(6 / fan_in), biases zero
+    for i, fan_in in ((1, 27), (3, 90), (6, 90), (8, 90)):
+        w = model[i].weight.data
+        assert np.abs(w).max() <= np.sqrt(6 / fan_in) and np.abs(w).max() > 0.9 * np.sqrt(6 / fan_in)
+        assert not model[i].bias.data.any()
 
 
 def test_texture_normalisation_constants_match_the_training_data():
