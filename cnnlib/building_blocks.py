@@ -61,7 +61,7 @@ def top_channels(attributions, k, by="value") -> np.ndarray:
 
 
 def semantic_dictionary(image, attributions, visualisations, k=4, title="", channel_names=None,
-                        by="value", width=6.4, dpi=144):
+                        by="value", width=6.4, dpi=None):
     """A figure: the input on the left, then the ``k`` strongest channels, each as its feature
     visualisation with its attribution underneath (a bar, signed, on one shared scale).
 
@@ -70,6 +70,7 @@ def semantic_dictionary(image, attributions, visualisations, k=4, title="", chan
         attributions: (K,) for this image (:func:`channel_attribution`).
         visualisations: (K, 3, h, w) in [0, 1], one per channel of the layer.
         channel_names: optional labels (default ``"ch k"``).
+        dpi: render resolution (default :data:`cnnlib.viz.DPI`: twice the displayed pixels).
 
     Returns:
         a matplotlib Figure.
