@@ -73,12 +73,16 @@ def _block_keys(x, step, b=8, min_std=0.02):
     return dict(zip(keys[n, i, j].tolist(), zip(n.tolist(), i.tolist(), j.tolist(), strict=True), strict=True))
 
 
-def _shared_blocks(x_a, keys_a, x_b, keys_b, b=8):
-    """How many blocks of b really are (pixel for pixel) blocks of a."""
+def _shared_blocks(x_a, keys_a, x_b, keys_b, b=8, min_values=8):
+    """How many blocks of b really are (pixel for pixel) blocks of a. A block of fewer than ``min_values``
+    distinct values (black sky with the edge of one faint star, say) can recur by chance in any photograph,
+    so it is no evidence of a shared crop and is not counted."""
     shared = 0
     for key in keys_b.keys() & keys_a.keys():
         (na, ia, ja), (nb, ib, jb) = keys_a[key], keys_b[key]
-        shared += np.array_equal(x_a[na, :, ia:ia + b, ja:ja + b], x_b[nb, :, ib:ib + b, jb:jb + b])
+        block = x_a[na, :, ia:ia + b, ja:ja + b]
+        if np.unique(block).size >= min_values:
+            shared += np.array_equal(block, x_b[nb, :, ib:ib + b, jb:jb + b])
     return shared
 
 
