@@ -187,7 +187,8 @@ def sharp_png(fig):
     png = buf.getvalue()
     w, h = _png_size(png)
     ratio = DISPLAY_DPI / fig.dpi
-    meta = {"width": max(1, round(w * ratio)), "height": max(1, round(h * ratio))}
+    # rounded down: the PNG always has at least SCALE pixels per displayed pixel
+    meta = {"width": max(1, int(w * ratio)), "height": max(1, int(h * ratio))}
     return b2a_base64(png, newline=False).decode("ascii"), meta
 
 

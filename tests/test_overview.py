@@ -14,6 +14,10 @@ from cnnlib import layers as L
 from cnnlib import models
 from cnnlib.explorers import overview as ovm
 
+# texture scenes are cut from scikit-image's sample photographs; the browser-pins environment (like the browser
+# runtime the lite site serves) has no scikit-image, so these tests run in the main environment only
+pytest.importorskip("skimage", reason="texture scenes need scikit-image's photographs")
+
 
 @pytest.fixture(scope="module")
 def scenes():

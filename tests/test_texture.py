@@ -5,6 +5,10 @@ import pytest
 
 from cnnlib import data, io, layers, models, training
 
+# texture scenes are cut from scikit-image's sample photographs; the browser-pins environment (like the browser
+# runtime the lite site serves) has no scikit-image, so these tests run in the main environment only
+pytest.importorskip("skimage", reason="texture scenes need scikit-image's photographs")
+
 
 def test_texture_scenes_shapes_dtypes_ranges():
     x, y, masks = data.texture_scenes(40, size=48, split="val", seed=3)

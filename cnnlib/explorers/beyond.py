@@ -4,6 +4,7 @@ position the window, the products and their sum — one output value — are sho
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.patches import Rectangle
 
 from .. import viz
 from ..sequences import SIGNAL_KERNELS, kernel_response, synthetic_signal
@@ -32,7 +33,10 @@ class _SlidingView:
         ax_x.bar(t, x, color="#bbbbbb", width=0.8)
         win = list(ax_x.bar(t[: len(k)], x[: len(k)], color="#1f77b4", width=0.8).patches)
         lf.moving(*win)
-        span = lf.moving(ax_x.axvspan(-0.5, len(k) - 0.5, color="#1f77b4", alpha=0.12, lw=0))
+        # a Rectangle in (data x, axes y), not axvspan: matplotlib 3.8 (the browser's) returns a Polygon
+        # there, which has no set_x to move it
+        span = lf.moving(ax_x.add_patch(Rectangle((-0.5, 0), len(k), 1, transform=ax_x.get_xaxis_transform(),
+                                                  color="#1f77b4", alpha=0.12, lw=0)))
         # the weights once, above the window (one label per bar would overlap: bars are ~20 px apart)
         weights = "× [" + ", ".join(f"{v:.2g}" for v in k) + "]"
         label = lf.moving(ax_x.text(1, 2.3, weights, ha="center", va="center", fontsize=9, color="#b2182b",
