@@ -49,6 +49,23 @@ def evaluate(model, x, y, loss_fn=None, batch_size=256) -> dict:
     return out
 
 
+def _step(model, loss_fn, xb, yb, scale=None):
+    """Forward and backward of one batch, gradients added to the parameters'; returns (loss, correct).
+
+    ``scale`` multiplies the loss gradient (a part of a split batch); a Sequential skips the input
+    gradient, which nothing upstream learns from."""
+    logits = model.forward(xb)
+    loss = loss_fn.forward(logits, yb)
+    dy = loss_fn.backward()
+    if scale is not None:
+        dy = dy * scale
+    if isinstance(model, Sequential):
+        model.backward(dy, need_input_grad=False)
+    else:
+        model.backward(dy)
+    return loss, float(np.sum(logits.argmax(axis=1) == yb))
+
+
 class _SplitBatch:
     """Forward and backward of one mini-batch split into ``workers`` parts, one thread each.
 
@@ -71,13 +88,11 @@ class _SplitBatch:
         self.pool = ThreadPoolExecutor(workers)
 
     def _part(self, k, xb, yb, share):
-        net, loss_fn = self.models[k], self.losses[k]
-        logits = net.forward(xb)
-        loss = loss_fn.forward(logits, yb)
+        net = self.models[k]
         net.zero_grad()
         # the part's mean-loss gradient, scaled to its share of the whole batch's mean
-        net.backward(loss_fn.backward() * np.float32(share), need_input_grad=False)
-        return loss * share, float(np.sum(logits.argmax(axis=1) == yb))
+        loss, correct = _step(net, self.losses[k], xb, yb, scale=np.float32(share))
+        return loss * share, correct
 
     def __call__(self, xb, yb):
         parts = [p for p in np.array_split(np.arange(len(xb)), len(self.models)) if len(p)]
@@ -130,9 +145,7 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_
 
         bar = tqdm(total=int(epochs), desc="training", unit="epoch")
     for _ in range(int(epochs)):
-        model.train()
-        if split is not None:
-            split.train()
+        (model if split is None else split).train()  # the split batch's replicas too
         order = rng.permutation(len(x))
         total_loss = total_correct = 0.0
         for b in _batches(len(x), batch_size):
@@ -141,14 +154,8 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_
             if split is not None:
                 loss, correct = split(xb, yb)
             else:
-                logits = model.forward(xb)
-                loss = loss_fn.forward(logits, yb)
                 optimizer.zero_grad()
-                if isinstance(model, Sequential):  # no input gradient: nothing upstream learns
-                    model.backward(loss_fn.backward(), need_input_grad=False)
-                else:
-                    model.backward(loss_fn.backward())
-                correct = float(np.sum(logits.argmax(axis=1) == yb))
+                loss, correct = _step(model, loss_fn, xb, yb)
             optimizer.step()
             total_loss += loss * len(idx)
             total_correct += correct
