@@ -35,6 +35,13 @@ LAYERS = [  # (name, N, C_in, H, C_out, k, padding)
 ]
 
 
+def print_row(name, ours, theirs):
+    """One line of the table: cnnlib's time, PyTorch's (when installed) and their ratio."""
+    ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
+    theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
+    print(f"{name:<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
+
+
 def best_time(fn, repeat):
     """Best of `repeat` runs (seconds), after one warm-up run."""
     fn()
@@ -100,7 +107,8 @@ def bench_texture_step(repeat):
     from cnnlib import models
 
     x, y, _ = data.texture_scenes(32, seed=0)
-    model = models.tiny_vgg(7, rng=0)
+    n_classes = len(data.TEXTURE_CLASSES)
+    model = models.tiny_vgg(n_classes, rng=0)
     loss_fn, opt = losses.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3)
 
     def ours():
@@ -116,7 +124,7 @@ def bench_texture_step(repeat):
         net = torch.nn.Sequential(
             torch.nn.Conv2d(3, 10, 3), torch.nn.ReLU(), torch.nn.Conv2d(10, 10, 3), torch.nn.ReLU(),
             torch.nn.MaxPool2d(2), torch.nn.Conv2d(10, 10, 3), torch.nn.ReLU(), torch.nn.Conv2d(10, 10, 3),
-            torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(1690, 7))
+            torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(1690, n_classes))
         topt = torch.optim.Adam(net.parameters(), lr=1e-3)
         xt, yt = torch.tensor(x), torch.tensor(y)
 
@@ -195,19 +203,9 @@ def main():
         f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
     print(f"\n{'conv forward + backward (float32)':<34}{'cnnlib ms':>10}{'torch ms':>10}{'ratio':>8}")
     for name, n, c, h, o, k, p in LAYERS:
-        ours, theirs = bench_layer(n, c, h, o, k, p, args.repeat)
-        ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
-        theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
-        print(f"{name:<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
-
-    ours, theirs = bench_functional(64, 1, 28, 6, 5, 2, args.repeat)
-    ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
-    theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
-    print(f"{'functional, 64×1×28×28 → 6, k5, p2':<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
-    ours, theirs = bench_texture_step(max(5, args.repeat // 2))
-    ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
-    theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
-    print(f"{'Tiny VGG training step, batch 32':<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
+        print_row(name, *bench_layer(n, c, h, o, k, p, args.repeat))
+    print_row("functional, 64×1×28×28 → 6, k5, p2", *bench_functional(64, 1, 28, 6, 5, 2, args.repeat))
+    print_row("Tiny VGG training step, batch 32", *bench_texture_step(max(5, args.repeat // 2)))
 
     rng = np.random.default_rng(0)
     img, ker = rng.standard_normal((28, 28)), data.KERNELS["sobel x"]

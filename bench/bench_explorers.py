@@ -63,7 +63,9 @@ def _overview(part):
     layers = [c.label for c in ov.convs]
     if part == "overview":
         controls = {"input": names, "layer": layers, "channel": list(range(10))}
-        render = ov.render_overview
+
+        def render(input, layer, channel):  # noqa: A002 - the control's name
+            return ov.render_overview(input, layer, channel)
     else:
         controls = {"layer": layers, "channel": list(range(10)), "row": list(range(0, 26, 5)),
                     "col": list(range(0, 26, 5))}
