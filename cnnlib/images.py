@@ -18,13 +18,16 @@ Pillow is used for decoding; it comes with matplotlib, and the browser's Pyodide
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import warnings
 
 import numpy as np
 
+from . import viz
 from ._checks import as_int
+from .viz import figure_pixels
 
 __all__ = ["MAX_UPLOAD_BYTES", "decode_image", "decode_upload", "upload_control", "sharp_images", "encode_png",
            "figure_pixels", "upscale", "under", "sparse_layer"]
@@ -204,16 +207,6 @@ def upscale(a, scale: int) -> np.ndarray:
     return a.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def figure_pixels(fig) -> np.ndarray:
-    """Draw a matplotlib figure (made without pyplot) and return its pixels (H, W, 4) uint8 (a view:
-    copy it before the next draw if you keep it)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())
-
-
 def encode_png(pixels, compact: bool = False, colors: int = 64) -> bytes:
     """PNG bytes of ``pixels`` (H, W, 3|4) uint8 (alpha dropped).
 
@@ -223,15 +216,13 @@ def encode_png(pixels, compact: bool = False, colors: int = 64) -> bytes:
     """
     from PIL import Image
 
-    a = np.ascontiguousarray(np.asarray(pixels)[..., :3])
-    img = Image.fromarray(a)
+    if not compact:
+        return viz.encode_png(pixels)
+    img = Image.fromarray(np.ascontiguousarray(np.asarray(pixels)[..., :3]))
     out = io.BytesIO()
-    if compact:
-        img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.FASTOCTREE,
-                           dither=Image.Dither.NONE)
-        img.save(out, format="png", optimize=True)
-    else:
-        img.save(out, format="png", compress_level=1)
+    img = img.quantize(colors=as_int(colors, "colors", 2), method=Image.Quantize.FASTOCTREE,
+                       dither=Image.Dither.NONE)
+    img.save(out, format="png", optimize=True)
     return out.getvalue()
 
 
@@ -266,6 +257,12 @@ class Glyphs:
         fontsize: points at display size; dpi: pixels per inch of the picture (144: 2× pixels).
         weight: "normal" or "bold".
     """
+
+    @classmethod
+    @functools.cache
+    def shared(cls, fontsize: float = 9, dpi: int = 144, weight: str = "normal") -> Glyphs:
+        """One glyph set per (fontsize, dpi, weight) for the whole process: each glyph is rasterised once."""
+        return cls(fontsize, dpi, weight)
 
     def __init__(self, fontsize: float = 9, dpi: int = 144, weight: str = "normal"):
         self.fontsize, self.dpi, self.weight = fontsize, dpi, weight

@@ -75,6 +75,7 @@ __all__ = [
     "find_explorer",
     "wait_for_change",
     "wait_for_math",
+    "wait_for_network_idle",
     "screenshot",
     "free_port",
     "wait_for_port",
@@ -232,6 +233,10 @@ def new_page(browser, width: int = 1200, height: int = 900, ignore_hosts: tuple[
 
     page.route("**/*", route)
     page.missing = []
+    page.in_flight = {}  # request -> URL, for a timeout's message
+    page.on("request", lambda r: page.in_flight.__setitem__(r, r.url))
+    page.on("requestfinished", lambda r: page.in_flight.pop(r, None))
+    page.on("requestfailed", lambda r: page.in_flight.pop(r, None))
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     page.on("response", lambda r: r.status >= 400 and page.missing.append(f"{r.status} {r.url}"))
 
@@ -260,7 +265,7 @@ def open_page(browser, site_url):
     def _open(relative: str, **kw):
         page = new_page(browser, **kw)
         pages.append(page)
-        page.goto(site_url + relative, wait_until="load")
+        page.goto(site_url + relative, wait_until="load", timeout=90_000)
         return page
 
     yield _open
@@ -336,6 +341,19 @@ def wait_for_change(page, before, index: int = 0, timeout: float = 15.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"explorer {index} did not change within {timeout} s: still {state}")
         page.wait_for_timeout(100)
+
+
+def wait_for_network_idle(page, timeout: float = 90_000) -> None:
+    """Wait until the page has had no request in flight for 500 ms; on timeout, name the pending requests.
+
+    The timeout is generous: a full chapter page takes ~6 s to load here, but a busy CI machine once took
+    over 30 s, and a bare Playwright timeout said nothing about which request was still open.
+    """
+    try:
+        page.wait_for_load_state("networkidle", timeout=timeout)
+    except Exception as exc:  # playwright's TimeoutError
+        pending = sorted(set(page.in_flight.values()))
+        raise AssertionError(f"network not idle after {timeout / 1000:.0f} s; pending: {pending[:20]}") from exc
 
 
 def wait_for_math(page, timeout: float = 15_000) -> int:

@@ -22,6 +22,7 @@ from browser_helpers import (  # fixtures (browser, built_site, open_page, site_
     slider_value,
     wait_for_change,
     wait_for_math,
+    wait_for_network_idle,
     wait_for_port,
     which_in_venv,
 )
@@ -34,7 +35,7 @@ WIDGETS_TIMEOUT = 20_000
 def test_page_loads_offline(open_page, name):
     """Every page loads with the network blocked: no request to another host, no uncaught error."""
     page = open_page(f"{name}.html")
-    page.wait_for_load_state("networkidle")
+    wait_for_network_idle(page)
     screenshot(page, name.replace("/", "-"))
     page.assert_clean()
 

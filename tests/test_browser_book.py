@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from browser_helpers import CHAPTERS, new_page, screenshot, toc_files
+from browser_helpers import CHAPTERS, new_page, screenshot, toc_files, wait_for_network_idle
 
 WIDGETS_TIMEOUT = 20_000
 CHAPTER_PAGES = [f"notebooks/{c}" for c in CHAPTERS]
@@ -21,8 +21,8 @@ def _all_pages():
 
 def _load(browser, site_url, name, **kw):
     page = new_page(browser, **kw)
-    page.goto(f"{site_url}{name}.html", wait_until="load")
-    page.wait_for_load_state("networkidle")
+    page.goto(f"{site_url}{name}.html", wait_until="load", timeout=90_000)
+    wait_for_network_idle(page)
     return page
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from browser_helpers import ROOT, SITE, new_page, screenshot, serve_directory, toc_files
+from browser_helpers import ROOT, SITE, new_page, screenshot, serve_directory, toc_files, wait_for_network_idle
 
 LITE = SITE / "lite"
 TIMINGS = ROOT / "_build" / "lite-timings.json"
@@ -238,7 +238,7 @@ def test_run_live_button_starts_the_kernel_on_click_only(browser, lite_url):
 
     page.context.route("**/*", route)  # the context's route also covers the tab the click opens
     page.goto(site + f"notebooks/{CHAPTER}.html", wait_until="load")
-    page.wait_for_load_state("networkidle")
+    wait_for_network_idle(page)
     button = page.locator("a.lite-launch-button")
     assert button.is_visible() and "Run live in your browser" in button.inner_text()
     assert not [u for u in requested if "/lite/" in u], "the live site loaded before the reader asked"

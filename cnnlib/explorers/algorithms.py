@@ -553,41 +553,79 @@ FLIP_KERNELS = {
 }
 
 
+class _FlipView:
+    """The flip explorer's figure, built once (fixed margins, the colour bar in its own axes): images, the
+    kernels' numbers and the colour scale are updated in place."""
+
+    def __init__(self, live: bool = True):
+        fig, axes = new_figure(7.0, 2.3, ncols=5, layout=None)
+        fig.subplots_adjust(left=0.01, right=0.9, bottom=0.04, top=0.78, wspace=0.18)
+        self.lf = lf = viz.LiveFigure(fig, live=live)
+        ax_x, ax_k, ax_f, ax_c, ax_v = axes
+        z = np.zeros((3, 3))
+        self.im_x = lf.moving(viz.show_image(ax_x, z, " ", vmin=0, vmax=1, cmap=viz.IMAGE_CMAP))
+        self.title_x = lf.moving(ax_x.title)
+        self.im_k = lf.moving(viz.show_kernel(ax_k, z, "kernel w", numbers=False))
+        self.im_f = lf.moving(viz.show_kernel(ax_f, z, "flipped w[::-1, ::-1]", numbers=False))
+        self.num_k = viz.CellNumbers(ax_k, 9, live=lf)
+        self.num_f = viz.CellNumbers(ax_f, 9, live=lf)
+        self.im_c = lf.moving(viz.show_image(ax_c, z, "cross-correlation\n(conv2d)", cmap=viz.SIGNED_CMAP,
+                                             vmin=-1, vmax=1))
+        self.im_v = lf.moving(viz.show_image(ax_v, z, "convolution\n(flipped kernel)", cmap=viz.SIGNED_CMAP,
+                                             vmin=-1, vmax=1))
+        cax = fig.add_axes((0.915, 0.12, 0.012, 0.58))
+        cb = fig.colorbar(self.im_v, cax=cax)
+        cb.ax.tick_params(labelsize=9)
+        lf.moving(cax)  # its ticks follow the colour limits
+
+    def __call__(self, kernel: str, image: str):
+        if kernel not in FLIP_KERNELS:
+            raise ValueError(f"kernel must be one of {list(FLIP_KERNELS)}, got {kernel!r}")
+        inputs = _flip_inputs()
+        if image not in inputs:
+            raise ValueError(f"image must be one of {list(inputs)}, got {image!r}")
+        x, k = inputs[image], FLIP_KERNELS[kernel]
+        corr = conv2d(x[None, None], k[None, None], padding=1)[0, 0]
+        conv = convolve2d(x[None, None], k[None, None], padding=1)[0, 0]
+        vmax = max(float(np.abs(corr).max()), float(np.abs(conv).max())) or 1.0
+        kmax = float(np.abs(k).max()) or 1.0
+        for im, a in ((self.im_x, x), (self.im_c, corr), (self.im_v, conv), (self.im_k, k),
+                      (self.im_f, flip_kernel(k))):
+            im.set_data(a)
+            im.set_extent((-0.5, a.shape[1] - 0.5, a.shape[0] - 0.5, -0.5))
+        self.title_x.set_text(f"input ({image})")
+        for im in (self.im_k, self.im_f):
+            im.set_clim(-kmax, kmax)
+        self.num_k.show(k, cmap=viz.SIGNED_CMAP, vmin=-kmax, vmax=kmax)
+        self.num_f.show(flip_kernel(k), cmap=viz.SIGNED_CMAP, vmin=-kmax, vmax=kmax)
+        self.im_c.set_clim(-vmax, vmax)
+        self.im_v.set_clim(-vmax, vmax)  # the colour bar listens to this image
+        for ax in self.lf.fig.axes[:5]:
+            ax.set_xlim(-0.5, ax.images[0].get_array().shape[1] - 0.5)
+            ax.set_ylim(ax.images[0].get_array().shape[0] - 0.5, -0.5)
+            ax.apply_aspect()
+        self.lf.key = image  # the input's size sets the panels' boxes
+        diff = float(np.abs(corr - conv).max())
+        if diff == 0:
+            verdict = "identical: this kernel equals its 180° rotation, so flipping changes nothing"
+        else:
+            verdict = f"they differ by up to <b>{diff:.3g}</b>"
+        note = (
+            " — on an impulse, convolution draws the kernel itself, correlation draws it flipped"
+            if image == "impulse" and diff
+            else ""
+        )
+        return self.lf, HTML(f"cross-correlation vs convolution: {verdict}{note}")
+
+
 def render_flip(kernel: str, image: str):
     """Cross-correlation (what conv2d computes) against true convolution (the kernel flipped).
 
     Panels: the input, the kernel and its 180° flip (numbers printed), the two outputs on one colour scale.
     Returns (figure, HTML caption with the largest difference).
     """
-    if kernel not in FLIP_KERNELS:
-        raise ValueError(f"kernel must be one of {list(FLIP_KERNELS)}, got {kernel!r}")
-    inputs = _flip_inputs()
-    if image not in inputs:
-        raise ValueError(f"image must be one of {list(inputs)}, got {image!r}")
-    x, k = inputs[image], FLIP_KERNELS[kernel]
-    corr = conv2d(x[None, None], k[None, None], padding=1)[0, 0]
-    conv = convolve2d(x[None, None], k[None, None], padding=1)[0, 0]
-    fig, axes = new_figure(7.0, 2.3, ncols=5)
-    vmax = max(float(np.abs(corr).max()), float(np.abs(conv).max()))
-    ax_x, ax_k, ax_f, ax_c, ax_v = axes
-    viz.show_image(ax_x, x, f"input ({image})")
-    viz.show_kernel(ax_k, k, "kernel w")
-    viz.show_kernel(ax_f, flip_kernel(k), "flipped w[::-1, ::-1]")
-    viz.show_image(ax_c, corr, "cross-correlation\n(conv2d)", vmin=-vmax, vmax=vmax, cmap=viz.SIGNED_CMAP)
-    im = viz.show_image(ax_v, conv, "convolution\n(flipped kernel)", vmin=-vmax, vmax=vmax, cmap=viz.SIGNED_CMAP)
-    cb = fig.colorbar(im, ax=[ax_c, ax_v], shrink=0.8)
-    cb.ax.tick_params(labelsize=9)
-    diff = float(np.abs(corr - conv).max())
-    if diff == 0:
-        verdict = "identical: this kernel equals its 180° rotation, so flipping changes nothing"
-    else:
-        verdict = f"they differ by up to <b>{diff:.3g}</b>"
-    note = (
-        " — on an impulse, convolution draws the kernel itself, correlation draws it flipped"
-        if image == "impulse" and diff
-        else ""
-    )
-    return fig, HTML(f"cross-correlation vs convolution: {verdict}{note}")
+    lf, caption = _FlipView(live=False)(kernel, image)
+    return lf.fig, caption
 
 
 def flip_explorer(title: str | None = "Convolution vs cross-correlation") -> Explorer:
@@ -597,6 +635,6 @@ def flip_explorer(title: str | None = "Convolution vs cross-correlation") -> Exp
             "kernel": Choice(list(FLIP_KERNELS), style="buttons"),
             "image": Choice(list(_flip_inputs()), label="input", style="buttons"),
         },
-        render=render_flip,
+        render=_FlipView(),
         title=title,
     )

@@ -88,6 +88,55 @@ def parse_kernel(values, size: int = 3) -> np.ndarray:
     return k.reshape(size, size)
 
 
+class _KernelView:
+    """The editable-kernel explorer's figure, built once (fixed margins, the colour bar in its own axes):
+    input, kernel numbers, output and colour scale updated in place."""
+
+    def __init__(self, live: bool = True):
+        fig, axes = new_figure(6.0, 2.2, ncols=3, layout=None, gridspec_kw={"width_ratios": [1, 0.75, 1]})
+        fig.subplots_adjust(left=0.01, right=0.88, bottom=0.03, top=0.88, wspace=0.12)
+        self.lf = lf = viz.LiveFigure(fig, live=live)
+        self.axes = axes
+        z = np.zeros((3, 3))
+        self.im_x = lf.moving(viz.show_image(axes[0], z, " ", vmin=0, vmax=1, cmap="gray"))
+        self.im_k = lf.moving(viz.show_kernel(axes[1], z, "kernel (weights)", numbers=False))
+        self.numbers = viz.CellNumbers(axes[1], 9, live=lf)
+        self.im_y = lf.moving(viz.show_image(axes[2], z, " "))
+        self.titles = [lf.moving(axes[0].title), lf.moving(axes[2].title)]
+        cax = fig.add_axes((0.895, 0.1, 0.014, 0.7))
+        cb = fig.colorbar(self.im_y, cax=cax)
+        cb.ax.tick_params(labelsize=viz.SMALL)
+        lf.moving(cax)  # its ticks follow the output's colour limits
+        if live:
+            for name in INPUTS:  # load the inputs now, not at a reader's first click on one
+                _input(name)
+
+    def __call__(self, image: str, kernel):
+        k = parse_kernel(kernel)
+        x = _input(image)
+        y = F.conv2d(x[None, None], k[None, None], padding=1)[0, 0]
+        vmax = float(np.abs(k).max()) or 1.0
+        cmap, lo, hi = viz.color_limits(y)
+        self.im_x.set_data(x)
+        self.im_k.set_data(k)
+        self.im_k.set_clim(-vmax, vmax)
+        self.numbers.show(k, cmap=viz.SIGNED_CMAP, vmin=-vmax, vmax=vmax)
+        self.im_y.set_data(y)
+        self.im_y.set_cmap(cmap)
+        self.im_y.set_clim(lo, hi)
+        for ax, im, a in zip(self.axes, (self.im_x, self.im_k, self.im_y), (x, k, y), strict=True):
+            im.set_extent((-0.5, a.shape[1] - 0.5, a.shape[0] - 0.5, -0.5))
+            ax.set_xlim(-0.5, a.shape[1] - 0.5)
+            ax.set_ylim(a.shape[0] - 0.5, -0.5)
+            ax.apply_aspect()
+        self.titles[0].set_text(f"input {x.shape[0]}×{x.shape[1]}")
+        self.titles[1].set_text(f"output {y.shape[0]}×{y.shape[1]}")
+        self.lf.key = image  # the input's shape sets the panels' boxes
+        caption = (f"kernel sum {k.sum():.3g} (1 keeps the brightness, 0 keeps only changes); "
+                   f"output from {y.min():.2f} to {y.max():.2f}")
+        return self.lf, caption
+
+
 def render_kernel(image: str, kernel):
     """Input, kernel (numbers printed) and output of a 'same' convolution (padding 1), with colour bars.
 
@@ -101,16 +150,8 @@ def render_kernel(image: str, kernel):
     Raises:
         ValueError: unknown image or a bad kernel.
     """
-    k = parse_kernel(kernel)
-    x = _input(image)
-    y = F.conv2d(x[None, None], k[None, None], padding=1)[0, 0]
-    fig, axes = new_figure(6.0, 2.2, ncols=3, gridspec_kw={"width_ratios": [1, 0.75, 1.25]})
-    viz.show_image(axes[0], x, f"input {x.shape[0]}×{x.shape[1]}", vmin=0, vmax=1, cmap="gray")
-    viz.show_kernel(axes[1], k, "kernel (weights)")
-    viz.show_image(axes[2], y, f"output {y.shape[0]}×{y.shape[1]}", colorbar=True)
-    caption = (f"kernel sum {k.sum():.3g} (1 keeps the brightness, 0 keeps only changes); "
-               f"output from {y.min():.2f} to {y.max():.2f}")
-    return fig, caption
+    lf, caption = _KernelView(live=False)(image, kernel)
+    return lf.fig, caption
 
 
 class KernelEditor:
@@ -134,6 +175,7 @@ class KernelEditor:
             raise ValueError(f"static_presets {unknown} are not among the presets {list(self.presets)}")
         self.title = title
         self.widget = None
+        self.view = _KernelView()  # one figure for every update, live or precomputed
 
     def static_explorer(self) -> Explorer:
         """The presets-only explorer used in static mode: titled and captioned as presets (the page cannot
@@ -145,7 +187,7 @@ class KernelEditor:
                 "preset": Choice(list(self.presets), "sobel x", label="kernel", style="dropdown",
                                  static=self.static_presets),
             },
-            render=lambda image, preset: render_kernel(image, self.presets[preset]),
+            render=lambda image, preset: self.view(image, self.presets[preset]),
             caption=lambda image, preset: tr("Presets only here: run this page live (button at the top) to type "
                                              "your own nine numbers."),
             title=title,
@@ -153,14 +195,14 @@ class KernelEditor:
 
     def render_state(self, image: str = "photo", kernel=None):
         """One live update (render plus PNG): the output for ``image`` and nine kernel numbers."""
-        from ..widgets import Rendered, _figure_png, _message_html
+        from ..widgets import Rendered, _message_html
 
         kernel = self.presets["sobel x"] if kernel is None else kernel
         try:
-            fig, text = render_kernel(image, kernel)
+            lf, text = self.view(image, kernel)
         except ValueError as exc:
             return Rendered(message=_message_html(exc))
-        return Rendered(png=_figure_png(fig), caption=html.escape(text))
+        return Rendered(png=lf.to_png(), caption=html.escape(text))
 
     def build(self, mode: str | None = None):
         """The widget in ``mode`` (``None``: :func:`cnnlib.widgets.default_mode`)."""
@@ -320,37 +362,68 @@ def rgb_convolution_parts(image, kernel, bias: float = 0.0, padding: int = 1):
     return parts, parts.sum(axis=0) + bias
 
 
+class _RgbView:
+    """The RGB explorer's figure, built once: the photo's channels never change; the kernel slices (and
+    their numbers), the partial maps, the sum and the colour bar are updated in place."""
+
+    NAMES = ("red", "green", "blue")
+
+    def __init__(self, live: bool = True):
+        x = _rgb_photo()
+        fig, axes = new_figure(6.4, 4.3, ncols=4, nrows=3)
+        self.lf = lf = viz.LiveFigure(fig, live=live)
+        cmaps = ("Reds_r", "Greens_r", "Blues_r")
+        zero = np.zeros((3, 3))
+        zmap = np.zeros(x.shape[1:])
+        self.k_im, self.k_num, self.parts = [], [], []
+        for c in range(3):
+            viz.show_image(axes[0, c], x[c], f"input: {self.NAMES[c]}", cmap=cmaps[c], vmin=0, vmax=1)
+            self.k_im.append(lf.moving(viz.show_kernel(axes[1, c], zero, f"kernel slice {c} ({self.NAMES[c]})",
+                                                       vmax=1.0, numbers=False)))
+            self.k_num.append(viz.CellNumbers(axes[1, c], 9, live=lf))
+            self.parts.append(lf.moving(viz.show_image(axes[2, c], zmap, f"{self.NAMES[c]} ⋆ slice {c}",
+                                                       cmap=viz.SIGNED_CMAP, vmin=-1, vmax=1)))
+        viz.show_image(axes[0, 3], x.transpose(1, 2, 0), "the RGB photo")
+        axes[1, 3].set_axis_off()
+        axes[1, 3].text(0.5, 0.5, "one kernel\n(3, 3, 3)\nspans all\n3 channels", ha="center", va="center",
+                        fontsize=9, transform=axes[1, 3].transAxes)
+        # limits ±2.5 while the layout is computed: room for the widest tick label ("−2.5") any kernel gives
+        self.sum = lf.moving(viz.show_image(axes[2, 3], zmap, "sum = ONE output map", cmap=viz.SIGNED_CMAP,
+                                            vmin=-2.5, vmax=2.5))
+        cb = fig.colorbar(self.sum, ax=axes[2, :].tolist(), shrink=0.8, aspect=15)
+        cb.ax.tick_params(labelsize=9)
+        lf.moving(cb.ax)  # its ticks follow the colour limits
+        lf.freeze_layout()  # lay out now, live or not, so both faces of the explorer draw the same picture
+
+    def __call__(self, kernel: str):
+        if kernel not in RGB_KERNELS:
+            raise ValueError(f"kernel must be one of {list(RGB_KERNELS)}, got {kernel!r}")
+        k = RGB_KERNELS[kernel]
+        parts, y = rgb_convolution_parts(_rgb_photo(), k)
+        kmax = float(np.abs(k).max()) or 1.0
+        _, lo, hi = viz.color_limits(np.concatenate([parts.ravel(), y.ravel()]), symmetric=True)
+        for c in range(3):
+            self.k_im[c].set_data(k[c])
+            self.k_im[c].set_clim(-kmax, kmax)
+            self.k_num[c].show(k[c], cmap=viz.SIGNED_CMAP, vmin=-kmax, vmax=kmax)
+            self.parts[c].set_data(parts[c])
+            self.parts[c].set_clim(lo, hi)
+        self.sum.set_data(y)
+        self.sum.set_clim(lo, hi)  # the colour bar listens to this image
+        return self.lf, f"output shape {y.shape[0]}×{y.shape[1]}: three channels in, one map out (per kernel)"
+
+
 def render_rgb(kernel: str):
     """The photo's three channels, the three slices of one (3, 3, 3) kernel, the three partial maps and
-    their sum — the single output channel of that kernel."""
-    if kernel not in RGB_KERNELS:
-        raise ValueError(f"kernel must be one of {list(RGB_KERNELS)}, got {kernel!r}")
-    x = _rgb_photo()
-    k = RGB_KERNELS[kernel]
-    parts, y = rgb_convolution_parts(x, k)
-    fig, axes = new_figure(6.4, 4.3, ncols=4, nrows=3)
-    names = ("red", "green", "blue")
-    cmaps = ("Reds_r", "Greens_r", "Blues_r")
-    kmax = float(np.abs(k).max()) or 1.0
-    _, lo, hi = viz.color_limits(np.concatenate([parts.ravel(), y.ravel()]), symmetric=True)
-    for c in range(3):
-        viz.show_image(axes[0, c], x[c], f"input: {names[c]}", cmap=cmaps[c], vmin=0, vmax=1)
-        viz.show_kernel(axes[1, c], k[c], f"kernel slice {c} ({names[c]})", vmax=kmax)
-        viz.show_image(axes[2, c], parts[c], f"{names[c]} ⋆ slice {c}", cmap=viz.SIGNED_CMAP, vmin=lo, vmax=hi)
-    viz.show_image(axes[0, 3], x.transpose(1, 2, 0), "the RGB photo")
-    axes[1, 3].set_axis_off()
-    axes[1, 3].text(0.5, 0.5, "one kernel\n(3, 3, 3)\nspans all\n3 channels", ha="center", va="center",
-                    fontsize=9, transform=axes[1, 3].transAxes)
-    im = viz.show_image(axes[2, 3], y, "sum = ONE output map", cmap=viz.SIGNED_CMAP, vmin=lo, vmax=hi)
-    cb = fig.colorbar(im, ax=axes[2, :].tolist(), shrink=0.8, aspect=15)
-    cb.ax.tick_params(labelsize=9)
-    return fig, f"output shape {y.shape[0]}×{y.shape[1]}: three channels in, one map out (per kernel)"
+    their sum — the single output channel of that kernel. Returns ``(figure, caption)``."""
+    lf, caption = _RgbView(live=False)(kernel)
+    return lf.fig, caption
 
 
 def rgb_explorer(title: str | None = "One kernel, three channels") -> Explorer:
     """Chapter 2.1: a (3, 3, 3) kernel on an RGB photo, channel by channel, and the sum (4 states)."""
     return Explorer(controls={"kernel": Choice(list(RGB_KERNELS), label="kernel", style="dropdown")},
-                    render=render_rgb, title=title)
+                    render=_RgbView(), title=title)
 
 
 # =========================================================================== 2.2 pooling
@@ -430,50 +503,99 @@ def _colors(n: int):
     return [cmap(i % 10) for i in range(n)]
 
 
-def render_pooling(image: str, mode: str, size: int, stride: int):
-    """The input with every number, the pooled output, and for each output cell (matched by colour) the
-    input cell it came from (max) or the window it averages (avg); grey hatching marks unseen cells."""
-    from matplotlib.patches import Rectangle
+def _boxes(x0, y0, side) -> np.ndarray:
+    """Squares with corners (x0, y0) and sides ``side`` (arrays or numbers): (n, 4, 2) vertices."""
+    x0, y0, side = np.broadcast_arrays(np.atleast_1d(x0), np.atleast_1d(y0), np.atleast_1d(side))
+    return np.stack([np.stack([x0, y0], -1), np.stack([x0 + side, y0], -1),
+                     np.stack([x0 + side, y0 + side], -1), np.stack([x0, y0 + side], -1)], axis=1)
 
-    if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
-    x = _pool_input(image)
-    pool = F.max_pool2d if mode == "max" else F.avg_pool2d
-    y = pool(x[None, None], size, stride)[0, 0]  # raises ValueError if the window does not fit
-    corners = pool_windows(x.shape, size, stride)
-    colors = _colors(y.size)
-    fig, axes = new_figure(6.0, 3.0, ncols=2, gridspec_kw={"width_ratios": [x.shape[1], max(y.shape[1], 3)]})
-    vmax = float(x.max()) or 1.0
-    for ax, a, title in ((axes[0], x, f"input {x.shape[0]}×{x.shape[1]}"),
-                         (axes[1], y, f"{mode} pool {size}×{size}, stride {stride} → {y.shape[0]}×{y.shape[1]}")):
-        ax.imshow(a, cmap="Greys", vmin=0, vmax=vmax * 1.6, interpolation="nearest")
-        viz.annotate_cells(ax, a, fmt="{:.0f}" if mode == "max" or a is x else "{:.1f}", fontsize=9)
-        ax.set_title(title, fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    src = max_pool_sources(x, size, stride) if mode == "max" else None
-    for n, ((i, j), col) in enumerate(zip(np.ndindex(*y.shape), colors, strict=True)):
-        axes[1].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=col, linewidth=2.5))
-        if mode == "max":
-            r, c = src[i, j]
-            inset = 0.08 + 0.1 * (n % 3)  # several outputs may share a source: nest their frames
-            axes[0].add_patch(Rectangle((c - 0.5 + inset, r - 0.5 + inset), 1 - 2 * inset, 1 - 2 * inset,
-                                        fill=False, edgecolor=col, linewidth=2))
-        else:
-            r, c = corners[i, j]
-            inset = 0.06 + 0.08 * (n % 3)
-            axes[0].add_patch(Rectangle((c - 0.5 + inset, r - 0.5 + inset), size - 2 * inset, size - 2 * inset,
-                                        fill=False, edgecolor=col, linewidth=1.5))
-    for r, c in np.argwhere(uncovered_cells(x.shape, size, stride)):
-        axes[0].add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, hatch="///", edgecolor="0.6",
-                                    linewidth=0))
-    if y.shape[1] < 3:
-        axes[1].set_xlim(-0.5, 2.5)
-    n_unseen = int(uncovered_cells(x.shape, size, stride).sum())
-    what = "the cell holding its maximum" if mode == "max" else "the window it averages"
-    caption = (f"each output cell and {what} share a colour; {n_unseen} input cell(s) never looked at (hatched); "
-               f"output {y.shape[0]}×{y.shape[1]} = ⌊({x.shape[0]} − {size}) / {stride}⌋ + 1")
-    return fig, caption
+
+class _PoolingView:
+    """The pooling explorer's figure, built once. The output is drawn at the input's cell size, centred in a
+    box as large as the input's, so the axes never move; numbers, frames and hatching come from fixed pools
+    updated in place."""
+
+    CELLS = 64  # the largest input, 8×8: the most numbers either panel prints
+
+    def __init__(self, live: bool = True):
+        from matplotlib.collections import PolyCollection
+
+        fig, axes = new_figure(6.0, 3.0, ncols=2, layout=None)
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.86, wspace=0.08)
+        self.lf = lf = viz.LiveFigure(fig, live=live)
+        self.ax_in, self.ax_out = axes
+        z = np.zeros((2, 2))
+        self.im_in = lf.moving(self.ax_in.imshow(z, cmap="Greys", interpolation="nearest"))
+        self.im_out = lf.moving(self.ax_out.imshow(z, cmap="Greys", interpolation="nearest"))
+        self.num_in = viz.CellNumbers(self.ax_in, self.CELLS, live=lf, fontsize=9)
+        self.num_out = viz.CellNumbers(self.ax_out, self.CELLS, live=lf, fontsize=9)
+
+        def boxes(ax, **kw):  # one collection of rectangles: one draw call, however many boxes
+            return lf.moving(ax.add_collection(PolyCollection([], facecolors="none", **kw)))
+
+        self.hatch = boxes(self.ax_in, hatch="///", edgecolors="0.6", linewidths=0)
+        self.sources = boxes(self.ax_in)
+        self.frames = boxes(self.ax_out, linewidths=2.5)
+        self.titles = [lf.moving(ax.set_title(" ", fontsize=9)) for ax in axes]
+        for ax in axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        self.ax_out.set_axis_off()
+        if live:
+            for name in POOL_INPUTS:  # load the digits now, not at a reader's first click on "digit 8×8"
+                _pool_input(name)
+
+    def __call__(self, image: str, mode: str, size: int, stride: int):
+        if mode not in ("max", "avg"):
+            raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+        x = _pool_input(image)
+        pool = F.max_pool2d if mode == "max" else F.avg_pool2d
+        y = pool(x[None, None], size, stride)[0, 0]  # raises ValueError if the window does not fit
+        (h, w), (ho, wo) = x.shape, y.shape
+        dx, dy = (w - wo) / 2, (h - ho) / 2  # the output's offset: centred in the input-sized box
+        vmax = float(x.max()) or 1.0
+        for ax, im, a, off in ((self.ax_in, self.im_in, x, (0.0, 0.0)), (self.ax_out, self.im_out, y, (dx, dy))):
+            im.set_data(a)
+            im.set_clim(0, vmax * 1.6)  # light greys: black numbers stay readable
+            im.set_extent((off[0] - 0.5, off[0] + a.shape[1] - 0.5, off[1] + a.shape[0] - 0.5, off[1] - 0.5))
+            ax.set_xlim(-0.5, w - 0.5)
+            ax.set_ylim(h - 0.5, -0.5)
+        self.num_in.show(x, fmt="{:.0f}")
+        self.num_out.show(y, fmt="{:.0f}" if mode == "max" else "{:.1f}", offset=(dx, dy))
+        self.titles[0].set_text(f"input {h}×{w}")
+        self.titles[1].set_text(f"{mode} pool {size}×{size}, stride {stride} → {ho}×{wo}")
+
+        colors = _colors(y.size)
+        src = max_pool_sources(x, size, stride) if mode == "max" else pool_windows(x.shape, size, stride)
+        side = 1 if mode == "max" else size
+        n = np.arange(y.size)
+        # several outputs may share a source cell or overlap: nest their frames
+        inset = (0.08 + 0.1 * (n % 3)) if mode == "max" else (0.06 + 0.08 * (n % 3))
+        i, j = np.divmod(n, wo)
+        r, c = src[..., 0].ravel(), src[..., 1].ravel()
+        self.frames.set_verts(_boxes(dx + j - 0.5, dy + i - 0.5, 1.0))
+        self.frames.set_edgecolors(colors)
+        self.sources.set_verts(_boxes(c - 0.5 + inset, r - 0.5 + inset, side - 2 * inset))
+        self.sources.set_edgecolors(colors)
+        self.sources.set_linewidths(2 if mode == "max" else 1.5)
+        unseen = np.argwhere(uncovered_cells(x.shape, size, stride))
+        self.hatch.set_verts(_boxes(unseen[:, 1] - 0.5, unseen[:, 0] - 0.5, 1.0))
+        self.ax_in.apply_aspect()
+        self.ax_out.apply_aspect()
+        self.lf.key = image  # the input's frame depends on its shape
+
+        what = "the cell holding its maximum" if mode == "max" else "the window it averages"
+        caption = (f"each output cell and {what} share a colour; {len(unseen)} input cell(s) never looked at "
+                   f"(hatched); output {ho}×{wo} = ⌊({h} − {size}) / {stride}⌋ + 1")
+        return self.lf, caption
+
+
+def render_pooling(image: str, mode: str, size: int, stride: int):
+    """The input with every number, the pooled output (at the input's cell size), and for each output cell
+    (matched by colour) the input cell it came from (max) or the window it averages (avg); grey hatching
+    marks unseen cells. Returns ``(figure, caption)``."""
+    lf, caption = _PoolingView(live=False)(image, mode, size, stride)
+    return lf.fig, caption
 
 
 def pooling_explorer(title: str | None = "Pooling explorer") -> Explorer:
@@ -489,7 +611,7 @@ def pooling_explorer(title: str | None = "Pooling explorer") -> Explorer:
             "size": IntRange(1, 4, value=2, label="window size", static=[2, 3]),
             "stride": IntRange(1, 4, value=2, static=[1, 2, 3]),
         },
-        render=render_pooling,
+        render=_PoolingView(),
         title=title,
     )
 
