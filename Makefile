@@ -13,7 +13,7 @@ PINS_VENV  := .venv-browserpins
 # checks and the tests run numpy's AVX2 paths everywhere; BLAS already runs its Haswell kernel on both.
 export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
 
-.PHONY: bench-native venv test-venv check cjk-font book lite test test-browserpins lite-full lint unit notebooks \
+.PHONY: bench-native venv test-venv check cjk-font book lite test test-browserpins lite-full lite-bench lint unit notebooks \
 	booktests browser \
 	bench lab voila clean vendor
 
@@ -89,6 +89,9 @@ lite: venv
 # Every cell of chapter 2 (or CHAPTERS=01_background,02_core_concepts) in the browser kernel, timed.
 lite-full: test-venv
 	CNNLIB_LITE_FULL=$${CHAPTERS:-02_core_concepts} $(BIN)/pytest -s tests/test_lite.py -k top_to_bottom
+
+lite-bench: test-venv
+	CNNLIB_LITE_BENCH=1 $(BIN)/pytest -s tests/test_lite.py -k explorer_update_times
 
 # cnnlib's unit tests on the browser's versions (requirements-browserpins.txt), in a venv of their own;
 # cnnlib comes from the checkout (PYTHONPATH). No torch there: the oracle tests skip, the main run has them.

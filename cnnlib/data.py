@@ -8,7 +8,8 @@ import functools
 import numpy as np
 
 __all__ = ["load_digits", "DIGITS_SPLITS", "sample_image", "checkerboard", "KERNELS", "shapes", "SHAPE_CLASSES",
-           "texture_scenes", "TEXTURE_CLASSES", "TEXTURE_SOURCES", "TEXTURE_BANDS"]
+           "texture_scenes", "TEXTURE_CLASSES", "TEXTURE_SOURCES", "TEXTURE_BANDS", "texture_photograph_regions",
+           "write_texture_photographs", "TEXTURE_PHOTOGRAPHS_FILE"]
 
 
 #: How :func:`load_digits` splits scikit-learn's 1,797 digits: fixed, stratified, disjoint.
@@ -209,20 +210,63 @@ TEXTURE_SOURCES = (
 TEXTURE_BANDS = {"train": (0.0, 0.6), "val": (0.6, 0.8), "test": (0.8, 1.0)}
 
 
+#: Where the browser's cnnlib finds the photographs' regions (:func:`write_texture_photographs` writes it
+#: into the JupyterLite site's cnnlib wheel: Pyodide has no scikit-image). Not present in a normal install.
+TEXTURE_PHOTOGRAPHS_FILE = "photographs/texture_sources.npz"
+
+
+def _bundled_photographs():
+    from importlib import resources
+
+    return resources.files("cnnlib").joinpath(TEXTURE_PHOTOGRAPHS_FILE)
+
+
+@functools.cache
+def texture_photograph_regions() -> dict[str, np.ndarray]:
+    """The raw pixels (uint8, (H, W) grey or (H, W, 3) colour) of each class's region of
+    :data:`TEXTURE_SOURCES`, before any processing, read from scikit-image — or, where scikit-image is
+    missing (the browser), from the file :func:`write_texture_photographs` made.
+
+    Raises:
+        ImportError: neither scikit-image nor that file is available.
+    """
+    try:
+        import skimage.data
+    except ImportError:
+        bundle = _bundled_photographs()
+        if not bundle.is_file():
+            raise ImportError("texture_scenes needs scikit-image's sample photographs: "
+                              "pip install scikit-image") from None
+        with bundle.open("rb") as f, np.load(f) as z:
+            regions = {name: z[name] for name in TEXTURE_CLASSES}
+    else:
+        regions = {}
+        for name, fn, _, step, (r0, r1, c0, c1), _ in TEXTURE_SOURCES:
+            raw = np.asarray(getattr(skimage.data, fn)())
+            regions[name] = raw[r0 * step: r1 * step, c0 * step: c1 * step]  # whole blocks of the downsampling
+    for a in regions.values():
+        a.setflags(write=False)  # cached: shared by every caller
+    return regions
+
+
+def write_texture_photographs(path) -> None:
+    """Save :func:`texture_photograph_regions` (read from scikit-image) to ``path`` (compressed ``.npz``,
+    about 3 MB): what a cnnlib without scikit-image needs to make the very same scenes."""
+    np.savez_compressed(path, **texture_photograph_regions())
+
+
 @functools.cache
 def _texture_photo(name: str) -> np.ndarray:
     """(3, H, W) float32 in [0, 1], read-only: the region of :data:`TEXTURE_SOURCES` for class ``name``,
     contrast-stretched per channel by percentiles (1 %, 99 %) measured on its training band only."""
-    import skimage.data
-
-    _, fn, colour, step, (r0, r1, c0, c1), _ = next(s for s in TEXTURE_SOURCES if s[0] == name)
-    img = np.asarray(getattr(skimage.data, fn)(), dtype=np.float32)
+    step = next(s[3] for s in TEXTURE_SOURCES if s[0] == name)
+    img = np.asarray(texture_photograph_regions()[name], dtype=np.float32)
     if img.ndim == 2:
         img = img[:, :, None]
     if step > 1:  # downsample by block means: denser texture, fewer JPEG artefacts
         h, w = (img.shape[0] // step) * step, (img.shape[1] // step) * step
         img = img[:h, :w].reshape(h // step, step, w // step, step, -1).mean(axis=(1, 3))
-    img = img[r0:r1, c0:c1].transpose(2, 0, 1)
+    img = img.transpose(2, 0, 1)
     if img.shape[0] == 1:
         img = np.repeat(img, 3, axis=0)
     lo, hi = np.percentile(_band(img, "train"), [1, 99], axis=(1, 2))  # per channel, shape (3,) each

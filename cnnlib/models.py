@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -115,11 +116,21 @@ def shapes_cnn(rng=0):
     )
 
 
+#: True in the browser (Pyodide): see :func:`_cached`.
+IN_BROWSER = sys.platform == "emscripten"
+
+
 def _cached(cache, recipe):
     """(model, history) from the ``.npz`` at ``cache`` if it holds a model trained with ``recipe``, else None
     (a missing, stale or broken cache is simply rebuilt by the caller)."""
-    if cache is None or not os.path.exists(cache):
+    if cache is None:
         return None
+    if not os.path.exists(cache):
+        # In the browser (Pyodide, one slow thread) training the shapes network would take minutes: there a
+        # missing cache falls back to the weights the book ships under the same name, if the recipe matches.
+        cache = os.path.join(_WEIGHTS_DIR, os.path.basename(cache))
+        if not IN_BROWSER or not os.path.exists(cache):
+            return None
     try:
         model, meta = io.load(cache, with_metadata=True)
     except ValueError:
@@ -292,7 +303,11 @@ def shipped_weights(name="texture_cnn") -> str:
     """Path of trained weights shipped inside the package (``cnnlib/weights/<name>.npz``), for
     :func:`cnnlib.io.load` or as the ``cache`` of the matching ``trained_*`` function.
 
-    Shipped: ``"texture_cnn"`` (:func:`trained_texture_cnn`, rebuilt by ``python -m cnnlib.models texture``).
+    Shipped: ``"texture_cnn"`` (:func:`trained_texture_cnn`, rebuilt by ``python -m cnnlib.models texture``);
+    ``"shapes_cnn"`` and ``"digits_cnn"`` (:func:`trained_shapes_cnn` and :func:`trained_digits_cnn` with
+    their default arguments, rebuilt by ``python -m cnnlib.models shapes`` / ``digits``), which the browser
+    loads in place of a missing cache of the same name (:func:`cache_path`): training the shapes network
+    there would take minutes. Under CPython a missing cache is always trained.
     """
     path = os.path.join(_WEIGHTS_DIR, f"{name}.npz")
     if not os.path.exists(path):
@@ -302,17 +317,23 @@ def shipped_weights(name="texture_cnn") -> str:
 
 
 def _main(argv=None):
-    """``python -m cnnlib.models texture``: retrain and rewrite the shipped weights."""
+    """``python -m cnnlib.models texture|shapes|digits``: retrain and rewrite those shipped weights."""
     import argparse
     import time
 
     parser = argparse.ArgumentParser(prog="python -m cnnlib.models", description=_main.__doc__)
-    parser.add_argument("name", choices=["texture"])
+    parser.add_argument("name", choices=["texture", "shapes", "digits"])
     args = parser.parse_args(argv)
-    path = os.path.join(_WEIGHTS_DIR, "texture_cnn.npz")
+    path = os.path.join(_WEIGHTS_DIR, f"{args.name}_cnn.npz")
     if os.path.exists(path):
         os.unlink(path)  # retrain, never reuse
     t0 = time.perf_counter()
+    if args.name != "texture":
+        train = trained_shapes_cnn if args.name == "shapes" else trained_digits_cnn
+        train(cache=path, progress=True)
+        print(f"{args.name}: trained in {time.perf_counter() - t0:.0f} s; wrote {path} "
+              f"({os.path.getsize(path) / 1e3:.0f} kB)")
+        return
     model, history = trained_texture_cnn(cache=path, progress=True)
     xt, yt, _ = data.texture_scenes(2000, split="test", seed=0)
     acc = training.evaluate(model, xt, yt)["accuracy"]

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -80,7 +81,8 @@ def chapter_page(browser, lite_url):
 
 
 def _code_cells(chapter: str) -> list[tuple[int, nbformat.NotebookNode]]:
-    nb = nbformat.read(ROOT / "notebooks" / f"{chapter}.ipynb", as_version=4)
+    """The code cells of the chapter as the lite site serves it (index in that notebook, cell)."""
+    nb = nbformat.read(LITE / "files" / f"{chapter}.ipynb", as_version=4)
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
 
@@ -142,13 +144,29 @@ def test_lite_site_is_self_contained():
     assert all(r["licence"] for r in licences), [r for r in licences if not r["licence"]]
     for nb in ["01_background", "02_core_concepts", "05_interpretability"]:
         assert (LITE / "files" / f"{nb}.ipynb").exists()
+    # Pyodide has no scikit-image: the browser's cnnlib carries the photographs texture_scenes cuts from
+    with zipfile.ZipFile(LITE / "static" / "pyodide" / lock["packages"]["cnnlib"]["file_name"]) as wheel:
+        assert "cnnlib/photographs/texture_sources.npz" in wheel.namelist()
+
+
+@pytest.mark.parametrize("chapter", ["01_background", "05b_photographs"])
+def test_lite_notebooks_are_the_books_visible_cells(chapter):
+    """The live notebook holds the cells the book shows, in order, and none of the book's hidden checks."""
+    if not (LITE / "files").exists():
+        pytest.skip("no lite site: make book builds it")
+    source = nbformat.read(ROOT / "notebooks" / f"{chapter}.ipynb", as_version=4)
+    live = nbformat.read(LITE / "files" / f"{chapter}.ipynb", as_version=4)
+    shown = [c for c in source.cells if "remove-cell" not in c.metadata.get("tags", [])]
+    assert len(shown) < len(source.cells)  # the chapter has hidden checks
+    assert [c.cell_type for c in live.cells] == [c.cell_type for c in shown]
+    assert [c.source for c in live.cells if c.cell_type == "code"] == [c.source for c in shown
+                                                                         if c.cell_type == "code"]
 
 
 def test_chapter_runs_live_offline(chapter_page):
-    """Chapter 1's first code cell prints in the browser what it prints under CPython; its check passes."""
+    """Chapter 1's first code cells print in the browser what they print under CPython."""
     page = chapter_page("01_background")
-    cells = _code_cells("01_background")[:2]  # the first cell and its hidden check (tag remove-cell)
-    assert "remove-cell" in cells[1][1].metadata.get("tags", [])
+    cells = _code_cells("01_background")[:2]
     t0 = time.monotonic()
     outputs = [_run_cell(page, i) for i, _ in cells]
     _record(first_cells_s_01_background=round(time.monotonic() - t0, 1))
@@ -202,6 +220,31 @@ def test_chapter_runs_top_to_bottom(chapter_page, chapter):
     _record(**{f"full_run_s_{chapter}": round(time.monotonic() - t0, 1), f"code_cells_{chapter}": len(cells)})
     screenshot(page, f"lite-{chapter}-end")
     page.assert_clean(allow_console_errors=True)
+
+
+@pytest.mark.skipif(not os.environ.get("CNNLIB_LITE_BENCH"), reason="slow (minutes): make lite-bench")
+def test_explorer_update_times_in_the_browser(chapter_page):
+    """bench/bench_explorers.py run by the browser kernel (fewer random settings): its table is printed and
+    recorded in _build/lite-timings.json, never asserted."""
+    page = chapter_page(CHAPTER)
+    bench = (ROOT / "bench" / "bench_explorers.py").read_text()
+    bench = re.sub(r"^sys\.path\.insert\(0, str\(Path\(__file__\).*$", "", bench, flags=re.M)
+    bench = bench.replace('if __name__ == "__main__":\n    main()', 'main(["--random", "4"])')
+    assert 'main(["--random", "4"])' in bench and "__file__" not in bench
+    index = _code_cells(CHAPTER)[0][0]
+    page.evaluate("([i, code]) => window.jupyterapp.shell.currentWidget.content.model.cells.get(i)"
+                  ".sharedModel.setSource(code)", [index, bench])
+    outputs = _run_cell(page, index, timeout=1_800_000)
+    assert not _errors(outputs), _errors(outputs)
+    table = _text(outputs)
+    print(table)
+    rows = {}
+    for line in table.splitlines():
+        m = re.match(r"\s*\d+\s{2}(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", line)
+        if m:
+            rows[m.group(1).strip()] = {"median_ms": int(m.group(3)), "worst_ms": int(m.group(4))}
+    assert len(rows) >= 15, table
+    _record(browser_explorer_update_ms=rows)
 
 
 def _chapter_pages() -> list[str]:

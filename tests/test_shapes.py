@@ -100,3 +100,38 @@ def test_trained_shapes_cnn_cache_roundtrip(tmp_path, monkeypatch):
     assert meta["recipe"]["n_train"] == 64 and meta["recipe"]["epochs"] == 1
     m3, _ = models.trained_shapes_cnn(epochs=2, seed=0, cache=path)  # another recipe retrains
     assert not np.array_equal(m3.layers[0].weight.data, m1.layers[0].weight.data)
+
+
+@pytest.mark.parametrize("name, train", [("shapes_cnn", models.trained_shapes_cnn),
+                                         ("digits_cnn", models.trained_digits_cnn)])
+def test_shipped_weights_are_what_training_gives(name, train):
+    """The weights the browser loads instead of training are those a fresh run of the recipe gives here."""
+    fresh, history = train()
+    shipped, meta = io.load(models.shipped_weights(name), with_metadata=True)
+    assert meta["history"].keys() == history.keys()
+    for key, values in history.items():
+        assert meta["history"][key] == pytest.approx(values, rel=1e-3, abs=1e-6), key
+    if name == "shapes_cnn":
+        x, y, _ = data.shapes(500, seed=1)
+        x = models.standardise(x)
+    else:
+        x, y = data.load_digits("val")
+    agree = float(np.mean(fresh(x).argmax(1) == shipped(x).argmax(1)))
+    assert agree >= 0.99, agree
+    for p, q in zip(fresh.parameters(), shipped.parameters(), strict=True):
+        np.testing.assert_allclose(p.data, q.data, atol=1e-3)
+
+
+@pytest.mark.parametrize("in_browser", [True, False])
+def test_a_missing_cache_loads_the_shipped_weights_only_in_the_browser(tmp_path, monkeypatch, in_browser):
+    monkeypatch.setattr(models, "IN_BROWSER", in_browser)
+    recipe = dict(models.SHAPES_RECIPE, epochs=12, seed=0)
+    hit = models._cached(str(tmp_path / "shapes_cnn.npz"), recipe)  # no such file: a reader's fresh cache
+    if in_browser:
+        shipped, _ = io.load(models.shipped_weights("shapes_cnn"), with_metadata=True)
+        assert hit is not None
+        np.testing.assert_array_equal(hit[0].layers[0].weight.data, shipped.layers[0].weight.data)
+        assert models._cached(str(tmp_path / "shapes_cnn.npz"), dict(recipe, epochs=3)) is None  # other recipe
+        assert models._cached(str(tmp_path / "other.npz"), recipe) is None  # nothing shipped by that name
+    else:
+        assert hit is None  # CPython trains

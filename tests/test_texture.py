@@ -1,5 +1,7 @@
 """cnnlib.data.texture_scenes (real textures, no leakage), layers.Normalize and the Tiny VGG texture network."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -106,6 +108,47 @@ def test_texture_bands_are_disjoint_and_cover_the_photographs():
     edges = sorted(data.TEXTURE_BANDS.values())
     assert edges[0][0] == 0.0 and edges[-1][1] == 1.0
     assert all(a[1] == b[0] for a, b in zip(edges, edges[1:], strict=False))  # touching, never overlapping
+
+
+@pytest.fixture
+def without_scikit_image(monkeypatch):
+    """``import skimage`` fails (as in the browser) and the photographs' caches start empty and end empty."""
+    monkeypatch.setitem(sys.modules, "skimage", None)
+    monkeypatch.setitem(sys.modules, "skimage.data", None)
+    data.texture_photograph_regions.cache_clear()
+    data._texture_photo.cache_clear()
+    yield
+    data.texture_photograph_regions.cache_clear()
+    data._texture_photo.cache_clear()
+
+
+def test_scenes_without_scikit_image_come_from_the_bundled_photographs(tmp_path, monkeypatch):
+    """The browser's cnnlib (no scikit-image) makes the very same scenes from the bundled regions."""
+    reference = data.texture_scenes(60, split="val", seed=5)
+    bundle = tmp_path / "texture_sources.npz"
+    data.write_texture_photographs(bundle)
+    assert 2e6 < bundle.stat().st_size < 4e6
+    monkeypatch.setattr(data, "_bundled_photographs", lambda: bundle)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "skimage", None)
+        mp.setitem(sys.modules, "skimage.data", None)
+        data.texture_photograph_regions.cache_clear()
+        data._texture_photo.cache_clear()
+        try:
+            with pytest.raises(ImportError):
+                import skimage.data  # noqa: F401
+            again = data.texture_scenes(60, split="val", seed=5)
+        finally:
+            data.texture_photograph_regions.cache_clear()
+            data._texture_photo.cache_clear()
+    for a, b in zip(reference, again, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_scenes_without_scikit_image_or_bundle_say_what_to_install(tmp_path, monkeypatch, without_scikit_image):
+    monkeypatch.setattr(data, "_bundled_photographs", lambda: tmp_path / "missing.npz")
+    with pytest.raises(ImportError, match="pip install scikit-image"):
+        data.texture_scenes(2)
 
 
 @pytest.mark.parametrize("kwargs, match", [
