@@ -141,7 +141,8 @@ def _corners(affines, size):
     for dr, dc, w in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc), (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
         rr, cc = r0 + dr, c0 + dc
         ok = (rr >= 0) & (rr < size) & (cc >= 0) & (cc < size)
-        idx = (np.clip(rr, 0, size - 1) * size + np.clip(cc, 0, size - 1)).astype(np.int64)
+        # intp, not int64: np.bincount refuses int64 indices on a 32-bit platform (the browser's wasm32)
+        idx = (np.clip(rr, 0, size - 1) * size + np.clip(cc, 0, size - 1)).astype(np.intp)
         out.append((idx + (np.arange(n) * size * size)[:, None], np.where(ok, w, 0.0), np.where(ok, 0.0, w)))
     return out
 

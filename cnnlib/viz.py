@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from ._checks import as_int
 
@@ -667,7 +668,14 @@ class LiveFigure:
         self.freeze_layout()
         bg = self._backgrounds.get(self.key)
         if bg is None:
-            canvas.draw()  # animated artists are skipped: this is the background
+            # animated artists are skipped: this is the background. Matplotlib < 3.9 still draws animated
+            # images there (Axes.draw kept them), so a moving image is hidden while the background is drawn.
+            images = [a for a in self._moving if isinstance(a, AxesImage) and a.get_visible()]
+            for a in images:
+                a.set_visible(False)
+            canvas.draw()
+            for a in images:
+                a.set_visible(True)
             if len(self._backgrounds) >= self._max:
                 self._backgrounds.pop(next(iter(self._backgrounds)))
             bg = self._backgrounds[self.key] = canvas.copy_from_bbox(self.fig.bbox)
