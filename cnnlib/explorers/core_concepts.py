@@ -387,10 +387,11 @@ class _RgbView:
         axes[1, 3].set_axis_off()
         axes[1, 3].text(0.5, 0.5, "one kernel\n(3, 3, 3)\nspans all\n3 channels", ha="center", va="center",
                         fontsize=9, transform=axes[1, 3].transAxes)
-        # limits ±2.5 while the layout is computed: room for the widest tick label ("−2.5") any kernel gives
+        # the layout is computed once, with these limits: one-decimal tick labels ("−2.0") leave room for
+        # the widest label any kernel gives ("−2.5")
         self.sum = lf.moving(viz.show_image(axes[2, 3], zmap, "sum = ONE output map", cmap=viz.SIGNED_CMAP,
                                             vmin=-2.5, vmax=2.5))
-        cb = fig.colorbar(self.sum, ax=axes[2, :].tolist(), shrink=0.8, aspect=15)
+        cb = fig.colorbar(self.sum, ax=axes[2, :].tolist(), shrink=0.8, aspect=15, format="{x:.1f}")
         cb.ax.tick_params(labelsize=9)
         lf.moving(cb.ax)  # its ticks follow the colour limits
         lf.freeze_layout()  # lay out now, live or not, so both faces of the explorer draw the same picture
