@@ -164,7 +164,8 @@ def test_lite_notebooks_are_the_books_visible_cells(chapter):
 
 
 def test_chapter_runs_live_offline(chapter_page):
-    """Chapter 1's first code cells print in the browser what they print under CPython."""
+    """Chapter 1's first code cells run in the browser: the data cell prints what it prints under CPython, the
+    training cell a validation accuracy within a point of CPython's."""
     page = chapter_page("01_background")
     cells = _code_cells("01_background")[:2]
     t0 = time.monotonic()
@@ -176,7 +177,10 @@ def test_chapter_runs_live_offline(chapter_page):
     got = [_text(out) for out in outputs]
     expected = _native_stdout([c.source for _, c in cells])
     assert got[0], "the first cell printed nothing"
-    assert got == expected
+    assert got[0] == expected[0]  # the data: the same numbers exactly
+    # the second trains the digits CNN: its time differs, and Pyodide's numpy sums in another order
+    accuracy = [float(re.search(r"validation accuracy ([\d.]+)%", text).group(1)) for text in (got[1], expected[1])]
+    assert abs(accuracy[0] - accuracy[1]) <= 1.0, accuracy
     page.assert_clean(allow_console_errors=True)
 
 
