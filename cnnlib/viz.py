@@ -325,8 +325,7 @@ class CellNumbers:
         self.ax = ax
         self.capacity = int(capacity)
         self.cells: list = []  # (x, y, text, colour), data coordinates
-        self.painted = live is not None and live.live
-        if self.painted:
+        if live is not None and live.live:
             from .images import Glyphs
 
             self.glyphs = Glyphs.shared(fontsize, dpi=round(ax.figure.dpi))
