@@ -19,6 +19,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._checks import as_float_array, as_int, as_pair, as_single, check_ndim, common_dtype
+from .matmul import matmul
 
 __all__ = [
     "conv_output_size",
@@ -183,7 +184,7 @@ def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw, workspac
     c_out = weight.shape[0]
     cols = _im2col(x, weight.shape[2:], stride, padding, dilation, out_hw, dtype, workspace)
     y = _scratch(workspace, "y_rows", (c_out, cols.shape[1]), dtype)
-    np.matmul(weight.reshape(c_out, -1).astype(dtype, copy=False), cols, out=y)  # (C_out, H_out·W_out·N)
+    matmul(weight.reshape(c_out, -1).astype(dtype, copy=False), cols, out=y)  # (C_out, H_out·W_out·N)
     if bias is not None:
         y += bias.astype(dtype, copy=False)[:, None]
     y = y.reshape(c_out, out_hw[0], out_hw[1], x.shape[0])
@@ -198,14 +199,14 @@ def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_
     dy_rows = _scratch(workspace, "dy_rows", (c_out, *out_hw, dy.shape[0]), dtype)
     np.copyto(dy_rows, dy.transpose(1, 2, 3, 0))
     dy_rows = dy_rows.reshape(c_out, -1)  # (C_out, P), batch innermost like cols
-    dweight = (dy_rows @ cols.T).reshape(weight.shape)
+    dweight = matmul(dy_rows, cols.T).reshape(weight.shape)
     dbias = dy_rows.sum(axis=1)
     dx = None
     if need_dx:
         # a contiguous Wᵀ lets BLAS take its fastest path for this, the largest product
         w_t = np.ascontiguousarray(weight.reshape(c_out, -1).T, dtype=dtype)
         dcols = _scratch(workspace, "dcols", (w_t.shape[0], dy_rows.shape[1]), dtype)
-        np.matmul(w_t, dy_rows, out=dcols)
+        matmul(w_t, dy_rows, out=dcols)
         dx = _col2im(dcols, x_shape, weight.shape[2:], stride, padding, dilation, out_hw, workspace)
     return dx, dweight, dbias
 
@@ -482,7 +483,7 @@ def linear(x, weight, bias=None):
         raise ValueError(
             f"x must have shape (N, in_features) = (N, {weight.shape[1]}), got {x.shape}"
         )
-    y = x @ weight.T
+    y = matmul(x, weight.T)
     if bias is not None:
         bias = as_float_array(bias, "bias")
         if bias.shape != (weight.shape[0],):
@@ -493,7 +494,7 @@ def linear(x, weight, bias=None):
 
 def linear_backward(dy, x, weight):
     """Gradients of :func:`linear`: dy (N, out) -> (dx (N, in), dweight (out, in), dbias (out,))."""
-    return dy @ weight, dy.T @ x, dy.sum(axis=0)
+    return matmul(dy, weight), matmul(dy.T, x), dy.sum(axis=0)
 
 
 # --------------------------------------------------------------------------- activations

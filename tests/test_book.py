@@ -361,3 +361,11 @@ def test_api_page_documents_cnnlib(built_site):
     for name in ["cnnlib.functional.conv2d", "cnnlib.layers.Conv2d", "cnnlib.data.load_digits",
                  "cnnlib.widgets.Explorer", "cnnlib.widgets.Choice"]:
         assert f'id="{name}"' in html, name
+
+
+def test_api_page_has_every_public_module():
+    """Each public module of cnnlib (not ``_private``, not the explorers) has its section on the API page."""
+    page = (ROOT / "book" / "api.md").read_text()
+    modules = sorted(p.stem for p in (ROOT / "cnnlib").glob("*.py") if not p.stem.startswith("_"))
+    assert "matmul" in modules
+    assert [m for m in modules if f".. automodule:: cnnlib.{m}\n" not in page] == []

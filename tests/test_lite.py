@@ -211,6 +211,61 @@ def test_live_explorer_slider_rerenders(chapter_page):
     page.assert_clean(allow_console_errors=True)
 
 
+def _png(colour: tuple[int, int, int], size: tuple[int, int] = (120, 90)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_a_photo_in_the_browser(chapter_page):
+    """Chapter 1's whole-network preview, live in the browser kernel: a photograph chosen with the upload
+    button becomes the input (every column re-rendered); a file that is not an image, then a corrupt PNG, each
+    show a one-line message and change nothing."""
+    chapter = "01_background"
+    page = chapter_page(chapter)
+    index = next(i for i, c in _code_cells(chapter) if "overview_explorer(" in c.source)
+    t0 = time.monotonic()
+    _run_cell(page, index)
+    root = page.locator(".cnn-overview").first
+    root.wait_for(timeout=60_000)
+    _record(overview_cell_s=round(time.monotonic() - t0, 1))
+    root.scroll_into_view_if_needed()
+    picture = root.locator("img.widget-image").first  # the overview: input, every layer, probabilities
+    picture.wait_for(timeout=60_000)
+    button = root.locator(".explorer-upload .widget-upload")
+    status = root.locator(".explorer-upload .widget-html-content")
+
+    def choose(name, mime, data):
+        before = picture.get_attribute("src")
+        with page.expect_file_chooser() as chooser:  # what a reader's click opens
+            button.click()
+        chooser.value.set_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+        page.wait_for_function("(el) => el.querySelector('.upload-ok, .upload-error') !== null &&"
+                               " el.dataset.seen !== el.innerHTML && (el.dataset.seen = el.innerHTML)",
+                               arg=status.element_handle(), timeout=120_000)
+        return before
+
+    t0 = time.monotonic()
+    before = choose("orange.png", "image/png", _png((230, 120, 20)))
+    page.wait_for_function("([el, src]) => el.src !== src", arg=[picture.element_handle(), before], timeout=60_000)
+    _record(upload_rerender_s=round(time.monotonic() - t0, 2))
+    assert "orange.png" in status.inner_text() and root.locator(".upload-ok").count() == 1
+    screenshot(page, "lite-ch01-upload", ".cnn-overview")
+    shown = picture.get_attribute("src")
+    for name, mime, data, reason in [("notes.txt", "text/plain", b"not a picture", "not an image"),
+                                     ("broken.png", "image/png", _png((0, 0, 0))[:60], "corrupt or truncated")]:
+        choose(name, mime, data)
+        message = root.locator(".upload-error").inner_text()
+        assert reason in message and "\n" not in message.strip(), message
+        assert picture.get_attribute("src") == shown, f"{name} changed the picture"
+    screenshot(page, "lite-ch01-upload-refused", ".cnn-overview")
+    page.assert_clean(allow_console_errors=True)
+
+
 @pytest.mark.skipif(not os.environ.get("CNNLIB_LITE_FULL"), reason="slow (minutes per chapter): make lite-full")
 @pytest.mark.parametrize("chapter", os.environ.get("CNNLIB_LITE_FULL", CHAPTER).split(","))
 def test_chapter_runs_top_to_bottom(chapter_page, chapter):
@@ -218,10 +273,15 @@ def test_chapter_runs_top_to_bottom(chapter_page, chapter):
     page = chapter_page(chapter)
     cells = _code_cells(chapter)
     t0 = time.monotonic()
+    per_cell = {}
     for i, cell in cells:
+        t_cell = time.monotonic()
         outputs = _run_cell(page, i)
+        per_cell[i] = round(time.monotonic() - t_cell, 1)
         assert not _errors(outputs), (i, cell.source[:200], _errors(outputs))
-    _record(**{f"full_run_s_{chapter}": round(time.monotonic() - t0, 1), f"code_cells_{chapter}": len(cells)})
+    slowest = dict(sorted(per_cell.items(), key=lambda kv: -kv[1])[:8])
+    _record(**{f"full_run_s_{chapter}": round(time.monotonic() - t0, 1), f"code_cells_{chapter}": len(cells),
+               f"slowest_cells_s_{chapter}": slowest})
     screenshot(page, f"lite-{chapter}-end")
     page.assert_clean(allow_console_errors=True)
 
