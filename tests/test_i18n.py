@@ -106,3 +106,6 @@ def test_built_chinese_edition():
     preface = (ZH / "book" / "preface.html").read_text(encoding="utf-8")
     assert "<h1>前言" in preface and "卷积神经网络" in preface
     assert "章节" in preface  # the caption of the chapters' part, from _toc.yml
+    # a chapter is the English .ipynb with its messages translated (MyST-NB >= 1.2 parses them as MyST, #587)
+    chapter = (ZH / "notebooks" / "01_background.html").read_text(encoding="utf-8")
+    assert "背景：为什么要看清 CNN 的内部？" in chapter and "解答" in chapter

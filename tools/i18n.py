@@ -73,7 +73,7 @@ def make_pot(strict: bool = False) -> None:
     shutil.rmtree(POT_DIR, ignore_errors=True)
     rc = sphinx("gettext", POT_DIR, ROOT / "_build" / ".doctrees-gettext", {**NO_EXECUTION, **GETTEXT}, strict)
     if rc:
-        raise SystemExit(f"gettext build failed ({rc})")
+        raise SystemExit(f"gettext build failed ({rc!r})")
 
 
 def extract(args) -> int:
@@ -109,8 +109,8 @@ def build_zh(args) -> int:
     rc = sphinx("html", ZH_OUT, ROOT / "_build" / ".doctrees-zh", zh_overrides(args.execute), args.strict,
                 quiet=not args.verbose)
     print(f"build-zh: {ZH_OUT.relative_to(ROOT)} in {time.perf_counter() - t:.1f} s (execute={args.execute}), "
-          f"exit {rc}")
-    return int(rc)
+          f"exit {rc!r}")
+    return rc if isinstance(rc, int) else 1  # build_sphinx returns the exception of a crashed build
 
 
 # --------------------------------------------------------------------------- catalogues
