@@ -19,7 +19,7 @@ export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
 
 .PHONY: bench-native venv test-venv check cjk-font book lite test test-browserpins lite-full lite-bench lint unit notebooks \
 	booktests browser \
-	bench lab voila clean vendor
+	bench lab voila clean vendor i18n-extract book-zh i18n-check
 
 venv: $(STAMP)
 
@@ -86,6 +86,21 @@ book: venv vendor cjk-font
 	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash
 	$(BIN)/python tools/lite.py
 
+# The Chinese edition (tools/i18n.py, issue 14). i18n-extract: the English sources' messages into
+# locale/zh_CN/LC_MESSAGES/*.po (a changed paragraph becomes fuzzy); book-zh: _build/html/zh beside the English
+# site, its chapters executed with CNNLIB_LANG=zh into a cache of their own (_build/.jupyter_cache-zh);
+# i18n-check: fails on an untranslated or fuzzy message or a glossary term translated another way.
+i18n-extract: venv
+	$(BIN)/python tools/i18n.py extract
+
+book-zh: venv
+	@if [ "$$(cat _build/.cnnlib-hash-zh 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache-zh; fi
+	CNNLIB_EXPLORER_MODE=static $(BIN)/python tools/i18n.py build-zh --strict
+	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash-zh
+
+i18n-check: venv
+	$(BIN)/python tools/i18n.py check
+
 # Only the live site (_build/html/lite: JupyterLite, Pyodide, the chapters, a cnnlib wheel); needs the book.
 lite: venv
 	$(BIN)/python tools/lite.py
@@ -100,7 +115,7 @@ lite-bench: test-venv
 # cnnlib's unit tests on the browser's versions (requirements-browserpins.txt), in a venv of their own;
 # cnnlib comes from the checkout (PYTHONPATH). No torch there: the oracle tests skip, the main run has them.
 PINS_TESTS := $(filter-out tests/test_book.py tests/test_browser%.py tests/test_notebooks.py tests/test_lite%.py \
-	tests/test_wheel.py,$(wildcard tests/test_*.py))
+	tests/test_wheel.py tests/test_i18n.py,$(wildcard tests/test_*.py))
 
 test-browserpins: $(PINS_VENV)/.installed
 	env -u NPY_DISABLE_CPU_FEATURES PYTHONPATH=$(CURDIR) $(PINS_VENV)/bin/python -m pytest -q -p no:cacheprovider $(PINS_TESTS)
@@ -131,3 +146,4 @@ voila: venv
 
 clean:
 	rm -rf _build .jupyter_cache book/_vendor $(PINS_VENV)
+	find locale -name "*.mo" -delete

@@ -7,8 +7,9 @@ only (``unicode-range``), so Latin text keeps the theme's fonts and pages withou
     python tools/cjk_font.py            # rewrite the subset from the book's sources
     python tools/cjk_font.py --check    # exit 1 if the committed subset lacks (or has extra) characters
 
-The characters come from every prose page (``book/**/*.md``, ``*.bib``), every chapter notebook and every
-string in ``cnnlib`` (explorer captions are rendered from it). Subsetting needs Debian's ``fonts-noto-cjk``
+The characters come from every prose page (``book/**/*.md``, ``*.bib``), every chapter notebook, every
+string in ``cnnlib`` (explorer captions are rendered from it) and in the local extensions, and the Chinese
+edition's catalogues (``locale/**/*.po``, see tools/i18n.py). Subsetting needs Debian's ``fonts-noto-cjk``
 (or ``CJK_FONT=/path/to/NotoSansCJK-Regular.ttc``), fontTools and brotli; ``--check`` needs only fontTools.
 The output is reproducible: the same sources and the same fontTools/brotli give the same bytes.
 """
@@ -48,7 +49,10 @@ def source_files(root: Path = ROOT) -> list[Path]:
     book = [p for p in (root / "book").rglob("*") if p.suffix in {".md", ".bib", ".txt"} and "_vendor" not in p.parts]
     notebooks = sorted((root / "notebooks").glob("*.ipynb"))
     library = sorted((root / "cnnlib").rglob("*.py"))
-    return sorted(book) + notebooks + library + [root / "_config.yml", root / "_toc.yml"]
+    extensions = sorted((root / "book" / "_ext").glob("*.py"))  # e.g. lite_button's Chinese label
+    # the Chinese edition (tools/i18n.py): its catalogues and its settings (title, footer)
+    translations = sorted(p for p in (root / "locale").rglob("*") if p.suffix in {".po", ".yml"})
+    return sorted(book) + notebooks + library + extensions + translations + [root / "_config.yml", root / "_toc.yml"]
 
 
 def book_characters(root: Path = ROOT) -> str:

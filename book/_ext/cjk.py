@@ -59,6 +59,8 @@ def mark_chinese(html: str) -> str:
 
 
 def _page_context(app, pagename, templatename, context, doctree):
+    if (app.config.language or "").startswith("zh"):
+        return  # a Chinese edition's page is lang="zh-CN" as a whole
     if context.get("body"):
         context["body"] = mark_chinese(context["body"])
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from pathlib import Path, PurePosixPath
 
+from langswitch import site_root_prefix
+
 STATIC = Path(__file__).parent / "lite_static"
 CSS = "lite-button.css"
 LABEL = "Run live in your browser"
@@ -18,6 +20,14 @@ HINT = (
     "Opens this chapter as a notebook that runs in your browser (Pyodide, no server): "
     "the first start downloads the Python runtime once, then your browser keeps it."
 )
+#: The button's label and hint in the other editions (Sphinx's ``language``, its part before ``_``).
+TRANSLATIONS = {
+    "zh": (
+        "在浏览器中实时运行",
+        "在浏览器中以笔记本形式打开本章（Pyodide，无需服务器）：首次启动时下载一次 Python 运行环境，"
+        "之后由浏览器保存。",
+    ),
+}
 
 
 def lite_notebook(app, pagename: str) -> str | None:
@@ -28,12 +38,13 @@ def lite_notebook(app, pagename: str) -> str | None:
     return source.name
 
 
-def button_html(href: str) -> str:
+def button_html(href: str, language: str | None = None) -> str:
+    label, hint = TRANSLATIONS.get((language or "en").split("_")[0], (LABEL, HINT))
     return (
         f'<div class="lite-launch"><a class="lite-launch-button" href="{html.escape(href)}" target="_blank" '
-        f'rel="noopener" title="{html.escape(HINT)}">'
-        f'<span class="lite-launch-icon" aria-hidden="true">&#9654;</span> {LABEL}</a>'
-        f'<span class="lite-launch-hint">{html.escape(HINT)}</span></div>'
+        f'rel="noopener" title="{html.escape(hint)}">'
+        f'<span class="lite-launch-icon" aria-hidden="true">&#9654;</span> {html.escape(label)}</a>'
+        f'<span class="lite-launch-hint">{html.escape(hint)}</span></div>'
     )
 
 
@@ -42,10 +53,12 @@ def _add_button(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if notebook is None or not body:
         return
-    href = context["pathto"]("lite/notebooks/index.html", 1) + f"?path={notebook}"
+    # the lite site is at the site's root: a translated edition (e.g. _build/html/zh) goes up to it
+    prefix = site_root_prefix(app.config) if hasattr(app.config, "book_languages") else ""
+    href = prefix + context["pathto"]("lite/notebooks/index.html", 1) + f"?path={notebook}"
     end = body.find("</h1>")
     at = end + len("</h1>") if end >= 0 else 0
-    context["body"] = body[:at] + button_html(href) + body[at:]
+    context["body"] = body[:at] + button_html(href, app.config.language) + body[at:]
 
 
 def _static(app):

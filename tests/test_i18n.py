@@ -1,0 +1,111 @@
+"""The Chinese edition's machinery (tools/i18n.py, book/_ext/langswitch.py): glossary consistency, what counts
+as translated, the language switch's URLs; and, when `python tools/i18n.py build-zh` has run, the built pages."""
+
+from __future__ import annotations
+
+import posixpath
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import i18n  # noqa: E402
+import langswitch  # noqa: E402
+
+LANGUAGES = {"en": {"path": "", "label": "English"}, "zh_CN": {"path": "zh", "label": "中文"}}
+
+
+def _message(msgid, msgstr, comments=()):
+    from babel.messages.catalog import Message
+
+    return Message(msgid, msgstr, user_comments=list(comments))
+
+
+def test_glossary_terms_read_from_the_table():
+    terms = {t.english: t.chinese for t in i18n.glossary_terms()}
+    assert terms["feature map"] == ("特征图",)
+    assert terms["kernel"] == terms["filter"] == ("卷积核",)
+    assert terms["dense layer"] == terms["fully connected layer"] == ("全连接层",)
+    assert terms["test set"] == ("测试集",) and terms["validation set"] == ("验证集",)
+    assert set(terms["dilated convolution"]) == {"空洞卷积", "扩张卷积"}
+    assert "CNN" in terms["CNN"] and "卷积神经网络" in terms["convolutional neural network"]
+
+
+def test_glossary_misses():
+    terms = i18n.glossary_terms()
+    ok = _message("The *same* small kernel slides over every position.", "*同一个*小卷积核在每个位置上滑动。")
+    bad = _message("The *same* small kernel slides over every position.", "*同一个*小滤波器在每个位置上滑动。")
+    assert not i18n.glossary_misses(ok, terms)
+    assert [t.english for t in i18n.glossary_misses(bad, terms)] == ["kernel"]
+    # plurals count; a word inside inline code or a longer word does not
+    assert [t.english for t in i18n.glossary_misses(_message("Two CNNs.", "两个网络。"), terms)] == ["CNN"]
+    assert not i18n.glossary_misses(_message("See `count_parameters` and convolutional nets.", "见。"), terms)
+    # a translator's comment accepts a deliberate exception
+    legal = _message("Quoted with attribution.", "经注明出处后引用。")
+    assert [t.english for t in i18n.glossary_misses(legal, terms)] == ["attribution"]
+    legal.user_comments.append("glossary-ok: attribution (crediting the author)")
+    assert not i18n.glossary_misses(legal, terms)
+
+
+@pytest.mark.parametrize(
+    ("msgid", "needed"),
+    [
+        ("Solution", True),
+        ("$p = d(k-1)/2$", False),
+        ("\ny[o, i, j] = \\max\\Big(0,\\; b[o] + \\sum_{u=0}^{2} w[o, 0, u, v]\\Big),\n", False),
+        ("{cite:p}`lecun1998gradient`", False),
+        ("`sobel x` is `[[-1, 0, 1]]`.", True),
+        ("—", False),
+    ],
+)
+def test_needs_translation(msgid, needed):
+    assert i18n.needs_translation(msgid) is needed
+
+
+def test_switch_links_each_page_to_its_twin():
+    en = SimpleNamespace(book_languages=LANGUAGES, language="en")
+    zh = SimpleNamespace(book_languages=LANGUAGES, language="zh_CN")
+    assert langswitch.twin_href(en, "book/preface.html", "zh_CN") == "../zh/book/preface.html"
+    assert langswitch.twin_href(zh, "book/preface.html", "en") == "../../book/preface.html"
+    assert langswitch.twin_href(en, "index.html", "zh_CN") == "zh/index.html"
+    assert langswitch.twin_href(zh, "search.html", "en") == "../search.html"
+    assert langswitch.site_root_prefix(en) == "" and langswitch.site_root_prefix(zh) == "../"
+    assert langswitch.current_language(SimpleNamespace(book_languages=LANGUAGES, language="zh")) == "zh_CN"
+
+
+ZH = ROOT / "_build" / "html" / "zh"
+
+
+@pytest.mark.skipif(not (ZH / "book" / "preface.html").exists(), reason="run `python tools/i18n.py build-zh` first")
+def test_built_chinese_edition():
+    """Every page has a twin, the switch resolves both ways, the zh pages are lang="zh-CN" with Sphinx's
+    labels and the translated captions in Chinese."""
+    from bs4 import BeautifulSoup
+
+    site = ZH.parent
+    for page in sorted(ZH.rglob("*.html")):
+        if "_static" in page.parts:
+            continue
+        rel = page.relative_to(ZH).as_posix()
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        if soup.html is None:  # index.html: sphinx-external-toc's redirect to the root page
+            continue
+        assert soup.html["lang"] == "zh-CN", rel
+        link = soup.select_one("nav.lang-switch a")
+        assert link is not None, rel
+        target = posixpath.normpath(posixpath.join("zh", posixpath.dirname(rel), link["href"]))
+        assert target == rel and (site / target).exists(), (rel, link["href"])
+        english = BeautifulSoup((site / rel).read_text(encoding="utf-8"), "html.parser")
+        back = english.select_one("nav.lang-switch a")["href"]
+        assert posixpath.normpath(posixpath.join(posixpath.dirname(rel), back)) == f"zh/{rel}"
+    preface = (ZH / "book" / "preface.html").read_text(encoding="utf-8")
+    assert "<h1>前言" in preface and "卷积神经网络" in preface
+    assert "章节" in preface  # the caption of the chapters' part, from _toc.yml
+    # a chapter is the English .ipynb with its messages translated (MyST-NB >= 1.2 parses them as MyST, #587)
+    chapter = (ZH / "notebooks" / "01_background.html").read_text(encoding="utf-8")
+    assert "背景：为什么要看清 CNN 的内部？" in chapter and "解答" in chapter

@@ -1,0 +1,347 @@
+"""The book's Chinese edition, by Sphinx's gettext flow: English sources, one catalogue per page, zh site.
+
+    python tools/i18n.py extract                # English → _build/gettext/**/*.pot → locale/zh_CN/LC_MESSAGES/**/*.po
+    python tools/i18n.py build-zh               # _build/html/zh (language zh_CN), notebooks executed with cache
+    python tools/i18n.py build-zh --execute off # the same without running anything (outputs left out)
+    python tools/i18n.py check                  # exit 1 on an untranslated or fuzzy message, or a glossary term
+    python tools/i18n.py check book/preface     #   ... of these pages only
+    python tools/i18n.py stats                  # messages and English characters per page
+
+The chapters stay ``.ipynb``: Sphinx's i18n transform re-parses each translated message with the page's parser,
+and MyST-NB >= 1.2 parses a translated message of a notebook as MyST Markdown (MyST-NB PR #600 fixed #587,
+"Notebook does not appear to be JSON"). So there is no second copy of any notebook: the Chinese pages are the
+English notebooks, code cells and all, with their prose replaced message by message at build time.
+
+A catalogue is never edited by the build: ``extract`` rewrites them (sphinx-intl: a changed English paragraph
+becomes a fuzzy entry holding the old translation, a new one an empty one); ``check`` compares the catalogues
+with the sources in memory, so it fails on a stale catalogue even when ``extract`` was not run.
+
+Execution: the Chinese build reads the same notebooks, so the same code cells and the same execution-cache
+key (jupyter-cache hashes the code cells, their metadata and the kernelspec, not the environment). Explorer
+text is chosen at run time by ``CNNLIB_LANG`` (``cnnlib.widgets.tr``), so the zh build executes with
+``CNNLIB_LANG=zh`` into a cache of its own, ``_build/.jupyter_cache-zh``: sharing the English cache would
+show English explorer labels on the Chinese pages (and whichever language ran first would fill it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LANG = "zh_CN"
+LOCALE = ROOT / "locale"
+CATALOGUES = LOCALE / LANG / "LC_MESSAGES"
+POT_DIR = ROOT / "_build" / "gettext"
+ZH_OUT = ROOT / "_build" / "html" / "zh"
+ZH_CACHE = ROOT / "_build" / ".jupyter_cache-zh"
+GLOSSARY = ROOT / "book" / "glossary.md"
+#: Sphinx settings of the zh edition that are not messages of a page (its title, the footer).
+ZH_CONFIG = LOCALE / LANG / "config.yml"
+#: The value of ``CNNLIB_LANG`` (``cnnlib.widgets.CATALOGUES``) while the zh build executes the chapters.
+EXPLORER_LANG = "zh"
+#: Messages that only come from these sources may stay English (the API page's docstrings of cnnlib).
+ENGLISH_ONLY_SOURCES = ("cnnlib",)
+
+GETTEXT = {"gettext_compact": False, "gettext_uuid": False, "gettext_location": True, "gettext_auto_build": True}
+# Without execution a notebook with no language_info (06) has no lexer: harmless there, no output to colour.
+NO_EXECUTION = {"nb_execution_mode": "off", "suppress_warnings": ["mystnb.unknown_mime_type", "myst-nb.lexer"]}
+
+
+# --------------------------------------------------------------------------- building
+
+
+def sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, strict: bool, quiet: bool = True) -> int:
+    """Build the book with ``builder`` the way ``jupyter-book build`` does (same _config.yml, _toc.yml)."""
+    from jupyter_book.sphinx import build_sphinx
+
+    confoverrides = {"external_toc_path": str(ROOT / "_toc.yml"), "latex_individualpages": False, **overrides}
+    os.chdir(ROOT)
+    return build_sphinx(ROOT, outdir, doctreedir=doctrees, path_config=str(ROOT / "_config.yml"), noconfig=True,
+                        confoverrides=confoverrides, builder=builder, freshenv=True, warningiserror=strict,
+                        keep_going=strict, quiet=quiet)
+
+
+def make_pot(strict: bool = False) -> None:
+    """English sources → ``_build/gettext/<docname>.pot`` (no notebook runs: markdown cells only)."""
+    shutil.rmtree(POT_DIR, ignore_errors=True)
+    rc = sphinx("gettext", POT_DIR, ROOT / "_build" / ".doctrees-gettext", {**NO_EXECUTION, **GETTEXT}, strict)
+    if rc:
+        raise SystemExit(f"gettext build failed ({rc!r})")
+
+
+def extract(args) -> int:
+    from sphinx_intl import basic
+
+    t = time.perf_counter()
+    make_pot(args.strict)
+    t_pot = time.perf_counter() - t
+    basic.update(str(LOCALE), str(POT_DIR), (LANG,), line_width=args.line_width, jobs=1)
+    filled = sum(fill_untranslatable(po) for po in sorted(CATALOGUES.rglob("*.po")))
+    print(f"extract: .pot in {t_pot:.1f} s, catalogues updated in {time.perf_counter() - t - t_pot:.1f} s; "
+          f"{filled} messages with nothing to translate copied as they are")
+    return 0
+
+
+def zh_overrides(execute: str) -> dict:
+    import yaml
+
+    overrides = {"language": LANG, "locale_dirs": [str(LOCALE)], **GETTEXT}
+    if ZH_CONFIG.exists():
+        overrides.update(yaml.safe_load(ZH_CONFIG.read_text(encoding="utf-8")) or {})
+    if execute == "off":
+        overrides.update(NO_EXECUTION)
+    else:
+        overrides.update(nb_execution_mode=execute, nb_execution_cache_path=str(ZH_CACHE))
+    return overrides
+
+
+def build_zh(args) -> int:
+    os.environ["CNNLIB_LANG"] = EXPLORER_LANG
+    os.environ.setdefault("CNNLIB_EXPLORER_MODE", "static")
+    t = time.perf_counter()
+    rc = sphinx("html", ZH_OUT, ROOT / "_build" / ".doctrees-zh", zh_overrides(args.execute), args.strict,
+                quiet=not args.verbose)
+    print(f"build-zh: {ZH_OUT.relative_to(ROOT)} in {time.perf_counter() - t:.1f} s (execute={args.execute}), "
+          f"exit {rc!r}")
+    return rc if isinstance(rc, int) else 1  # build_sphinx returns the exception of a crashed build
+
+
+# --------------------------------------------------------------------------- catalogues
+
+
+_CODE = re.compile(r"``.*?``|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|<[^>]+>|https?://\S+", re.S)
+
+
+def prose(text: str) -> str:
+    """``text`` without its inline code, roles' targets, math, link targets and URLs: the words to translate."""
+    return _CODE.sub(" ", text)
+
+
+def needs_translation(msgid: str) -> bool:
+    """False for a message with no English word outside code and math (``$y = f(x)$``, ``{cite:p}`a2020```,
+    a display formula's LaTeX)."""
+    words = re.sub(r"\{[\w:-]+\}|\\[A-Za-z]+", " ", prose(msgid))
+    return bool(re.search(r"[A-Za-z]{2,}", words))
+
+
+def fill_untranslatable(po: Path) -> int:
+    """Copy each untranslated message with nothing to translate into its msgstr; how many were."""
+    from sphinx_intl import catalog as c
+
+    cat = c.load_po(str(po))
+    n = 0
+    for m in cat:
+        if m.id and not m.string and not needs_translation(m.id):
+            m.string = m.id
+            n += 1
+    if n:
+        c.dump_po(str(po), cat)
+    return n
+
+
+def english_only(message) -> bool:
+    """A message only from cnnlib's docstrings (babel splits "cnnlib/x.py:docstring of cnnlib.x:3" at spaces)."""
+    paths = [str(path) for path, _ in message.locations]
+    return any(src in p for p in paths for src in ENGLISH_ONLY_SOURCES) and not any(
+        p.endswith((".md", ".ipynb")) for p in paths
+    )
+
+
+@dataclass
+class Report:
+    doc: str
+    messages: int = 0
+    untranslated: list[str] = field(default_factory=list)
+    fuzzy: list[str] = field(default_factory=list)
+    glossary: list[str] = field(default_factory=list)
+    english_only: int = 0
+
+
+def compare(pot: Path, po: Path, terms: list[Term]) -> Report:
+    """The catalogue ``po`` as ``extract`` would leave it for ``pot``, judged (in memory, nothing written)."""
+    from sphinx_intl import catalog as c
+
+    doc = pot.relative_to(POT_DIR).with_suffix("").as_posix()
+    report = Report(doc)
+    template = c.load_po(str(pot))
+    if po.exists():
+        cat = c.load_po(str(po))
+        c.update_with_fuzzy(cat, template)
+    else:
+        cat = template
+    for m in cat:
+        if not m.id:
+            continue
+        if english_only(m):
+            report.english_only += 1
+            continue
+        report.messages += 1
+        if not m.string:
+            (report.untranslated if needs_translation(m.id) else []).append(m.id)
+        elif m.fuzzy:
+            report.fuzzy.append(m.id)
+        else:
+            report.glossary += [f"{t.english!r} → {t.chinese!r}: {m.string[:60]!r}" for t in glossary_misses(m, terms)]
+    return report
+
+
+# --------------------------------------------------------------------------- glossary
+
+
+@dataclass
+class Term:
+    english: str  # one English form, lower case: "feature map"
+    chinese: tuple[str, ...]  # what the translation must contain (any one): ("特征图",)
+    pattern: re.Pattern = None
+
+    def __post_init__(self):
+        words = r"\s+".join(re.escape(w) for w in self.english.split())
+        self.pattern = re.compile(rf"(?<![\w-]){words}(e?s)?(?![\w-])", re.I)
+
+
+def _variants(cell: str) -> list[str]:
+    """``"空洞卷积 (扩张卷积)"`` → ["空洞卷积", "扩张卷积"]; ``"kernel, filter"`` → ["kernel", "filter"];
+    ``"fully connected (dense) layer"`` → ["fully connected layer", "dense layer"]."""
+    out = []
+    for part in re.split(r"[,，]", cell):
+        m = re.match(r"^\s*(.*?)\s*\((.*?)\)\s*(.*?)\s*$", part)
+        if m and m.group(3):  # an alternative in the middle
+            out += [f"{m.group(1)} {m.group(3)}", f"{m.group(2)} {m.group(3)}"]
+        elif m:
+            out += [s.strip() for s in m.groups()[:2] if s.strip()]
+        elif part.strip():
+            out.append(part.strip())
+    return out
+
+
+def glossary_terms(path: Path = GLOSSARY) -> list[Term]:
+    """The glossary's table as terms: each English form with the Chinese renderings that count as consistent.
+
+    The English column's forms (``kernel, filter``; ``convolutional neural network (CNN)``) all map to the
+    Chinese column's forms (``空洞卷积 (扩张卷积)``: either); a Latin abbreviation or name that is itself one
+    of the English forms (``CNN``, ``ReLU``, ``Grad-CAM``, ``logit``) may also stay as it is. A row of slashes
+    (``training / validation / test set``) pairs its parts in order."""
+    terms: list[Term] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not re.search(r"[\u4e00-\u9fff]", cells[1]) or cells[0] == "English":
+            continue
+        english, chinese = cells[0], cells[1]
+        if "/" in english and "/" in chinese:
+            en_parts = [p.strip() for p in english.split("/")]
+            zh_parts = [p.strip() for p in chinese.split("/")]
+            tail = " ".join(en_parts[-1].split()[1:])  # "test set": "set" belongs to every part
+            for en, zh in zip(en_parts, zh_parts, strict=True):
+                terms.append(Term(en if " " in en or not tail else f"{en} {tail}", (zh,)))
+            continue
+        en_forms, zh_forms = _variants(english), _variants(chinese)
+        latin = tuple(f for f in en_forms if re.fullmatch(r"[A-Z][\w-]*", f) or f in zh_forms)
+        for en in en_forms:
+            accept = tuple(z for z in zh_forms if re.search(r"[\u4e00-\u9fff]", z)) + latin
+            terms.append(Term(en, tuple(dict.fromkeys(accept))))
+    # the longest first: "max pooling" is judged before "pooling"
+    return sorted(terms, key=lambda t: -len(t.english))
+
+
+def glossary_misses(message, terms: list[Term]) -> list[Term]:
+    """The glossary terms in the English message that its translation renders with none of their renderings.
+
+    A translator's comment ``# glossary-ok: <term> (why)`` above the message in the .po accepts a deliberate
+    exception (``attribution`` in "quoted with attribution" is not the ML term)."""
+    allowed = {m.group(1).strip().lower() for c in message.user_comments if (m := re.match(r"glossary-ok:([^(]+)", c))}
+    english = prose(message.id)
+    translation = message.string
+    misses = []
+    for term in terms:
+        if term.english.lower() in allowed or not term.pattern.search(english):
+            continue
+        if not any(zh in translation for zh in term.chinese):
+            misses.append(term)
+    return misses
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _docs(selected: list[str]) -> list[Path]:
+    pots = sorted(POT_DIR.rglob("*.pot"))
+    if selected:
+        wanted = {s.removesuffix(".md").removesuffix(".ipynb") for s in selected}
+        pots = [p for p in pots if p.relative_to(POT_DIR).with_suffix("").as_posix() in wanted]
+        if len(pots) != len(wanted):
+            raise SystemExit(f"no such page among {sorted(wanted)}")
+    return pots
+
+
+def check(args) -> int:
+    if not args.no_extract:
+        make_pot()
+    terms = glossary_terms()
+    total = untranslated = fuzzy = glossary = 0
+    for pot in _docs(args.pages):
+        r = compare(pot, CATALOGUES / pot.relative_to(POT_DIR).with_suffix(".po"), terms)
+        total += r.messages
+        untranslated += len(r.untranslated)
+        fuzzy += len(r.fuzzy)
+        glossary += len(r.glossary)
+        extra = f", {r.english_only} API messages left English" if r.english_only else ""
+        print(f"{r.doc}: {r.messages} messages, {len(r.untranslated)} untranslated, {len(r.fuzzy)} fuzzy, "
+              f"{len(r.glossary)} glossary{extra}")
+        for msg in (r.fuzzy + r.glossary)[: args.show]:
+            print(f"    {msg[:110]!r}")
+    print(f"check: {total} messages, {untranslated} untranslated, {fuzzy} fuzzy, {glossary} inconsistent terms")
+    return 1 if untranslated or fuzzy or glossary else 0
+
+
+def stats(args) -> int:
+    from sphinx_intl import catalog as c
+
+    if not args.no_extract:
+        make_pot()
+    n = chars = n_api = chars_api = 0
+    for pot in _docs([]):
+        cat = c.load_po(str(pot))
+        msgs = [m for m in cat if m.id]
+        api = [m for m in msgs if english_only(m)]
+        rest = [m for m in msgs if not english_only(m)]
+        k, ch = len(rest), sum(len(m.id) for m in rest)
+        n, chars, n_api, chars_api = n + k, chars + ch, n_api + len(api), chars_api + sum(len(m.id) for m in api)
+        print(f"{pot.relative_to(POT_DIR).with_suffix('')}: {k} messages, {ch} characters"
+              + (f" (+ {len(api)} API docstring messages, {sum(len(m.id) for m in api)} characters)" if api else ""))
+    print(f"stats: {n} messages, {chars} English characters; API docstrings {n_api} messages, {chars_api} characters")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("extract", help="update the .po catalogues from the English sources")
+    p.add_argument("--strict", action="store_true", help="warnings are errors")
+    p.add_argument("--line-width", type=int, default=76)
+    p.set_defaults(func=extract)
+    p = sub.add_parser("build-zh", help="build the Chinese site into _build/html/zh")
+    p.add_argument("--execute", choices=["cache", "off", "force"], default="cache")
+    p.add_argument("--strict", action="store_true", help="warnings are errors (-W --keep-going)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=build_zh)
+    p = sub.add_parser("check", help="untranslated, fuzzy and inconsistent messages; exit 1 if any")
+    p.add_argument("pages", nargs="*", help="docnames (book/preface); default: every page")
+    p.add_argument("--no-extract", action="store_true", help="use the .pot files already in _build/gettext")
+    p.add_argument("--show", type=int, default=5, help="fuzzy/glossary messages to print per page")
+    p.set_defaults(func=check)
+    p = sub.add_parser("stats", help="messages and English characters")
+    p.add_argument("--no-extract", action="store_true")
+    p.set_defaults(func=stats)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
