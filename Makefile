@@ -55,7 +55,7 @@ unit: test-venv
 
 # The book is built first: tests/test_book.py and tests/test_browser.py check the built site.
 # test-browserpins: the unit tests again on the browser's numpy 2.0 / matplotlib 3.8 (Pyodide 0.27.7).
-test: check test-venv lint book unit notebooks test-browserpins
+test: check test-venv lint i18n-check book unit notebooks test-browserpins
 
 bench: venv
 	$(BIN)/python bench/bench_core.py
@@ -84,6 +84,7 @@ book: venv vendor cjk-font
 	@if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache; fi
 	CNNLIB_EXPLORER_MODE=static $(BIN)/jupyter-book build . --all -W --keep-going --builder html
 	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash
+	$(MAKE) --no-print-directory book-zh
 	$(BIN)/python tools/lite.py
 
 # The Chinese edition (tools/i18n.py, issue 14). i18n-extract: the English sources' messages into

@@ -145,7 +145,9 @@ def upload_control(on_image, size: int = 64, description: str = "Upload a photo"
     """
     import ipywidgets as widgets
 
-    button = widgets.FileUpload(accept="image/*", multiple=False, description=description)
+    from .widgets import tr
+
+    button = widgets.FileUpload(accept="image/*", multiple=False, description=tr(description))
     status = widgets.HTML("")
 
     def handle(value):
@@ -155,7 +157,8 @@ def upload_control(on_image, size: int = 64, description: str = "Upload a photo"
         except ValueError as exc:
             status.value = f'<span class="upload-error" style="color:#b3261e">{html.escape(str(exc))}</span>'
             return False
-        status.value = f'<span class="upload-ok">showing {html.escape(name)} (centre square, {size}×{size})</span>'
+        shown = tr("showing {name} (centre square, {size}×{size})").format(name=html.escape(name), size=size)
+        status.value = f'<span class="upload-ok">{shown}</span>'
         return True
 
     def changed(change):

@@ -80,6 +80,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .translations import ZH
 from .viz import DPI, encode_png, figure_pixels, new_figure, png_display_width
 
 __all__ = [
@@ -120,21 +121,9 @@ STATIC_COLORS = 128
 DESCRIPTION_WIDTH = "10em"
 #: Environment variable choosing the language of the explorers' text (e.g. ``zh``); unset: English.
 LANG_ENV_VAR = "CNNLIB_LANG"
-#: Translations of the explorers' fixed strings: language -> English text -> translation. A string
-#: missing from a catalogue is shown in English.
-CATALOGUES: dict[str, dict[str, str]] = {
-    "zh": {
-        "input": "输入",
-        "kernel": "卷积核",
-        "stride": "步幅",
-        "padding": "填充",
-        "Not possible with these settings:": "这些设置不可行：",
-        "Precomputed view: {n} settings. Run this page live (button at the top) for every setting.":
-            "预先计算的视图：{n} 种设置。在线运行本页（页面顶部的按钮）可尝试所有设置。",
-        "learning rate η": "学习率 η",
-        "output position": "输出位置",
-    },
-}
+#: Translations of the explorers' fixed strings (:mod:`cnnlib.translations`): language -> English text ->
+#: translation. A string missing from a catalogue is shown in English.
+CATALOGUES: dict[str, dict[str, str]] = {"zh": ZH}
 
 _MODES = ("live", "static")
 

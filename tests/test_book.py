@@ -300,41 +300,55 @@ def test_header_has_one_toggle_of_each_kind(built_site):
 def test_chinese_text_is_marked_and_the_font_is_served(built_site):
     html = (built_site / "book/glossary.html").read_text(encoding="utf-8")
     assert '<span lang="zh-Hans">' in html
-    assert "cjk.css" in html
-    css = (built_site / "_static/cjk.css").read_text()
+    assert "cjk.css" in html and "cjk-fonts.css" in html
+    css = (built_site / "_static/cjk-fonts.css").read_text()
     assert "unicode-range" in css and "fonts/book-cjk.woff2" in css
     assert (built_site / "_static/fonts/book-cjk.woff2").exists()
 
 
-def test_cjk_font_subset_covers_exactly_the_books_characters():
-    """The committed subset has a glyph for every CJK character of the sources and no other (regenerate
-    with `make cjk-font` after adding Chinese text), and stays small."""
+def _cjk_font():
     pytest.importorskip("fontTools")
     sys.path.insert(0, str(ROOT / "tools"))
     import cjk_font
 
-    wanted, have = cjk_font.book_characters(), cjk_font.font_characters()
-    missing = "".join(c for c in wanted if c not in have)
-    assert not missing, f"the web font lacks {missing!r}: run `make cjk-font` and commit {cjk_font.OUT.name}"
-    assert have == wanted, f"unused glyphs {set(have) - set(wanted)}: run `make cjk-font`"
-    assert "卷" in have and "积" in have
-    size = cjk_font.OUT.stat().st_size
-    print(f"CJK subset: {len(have)} characters, {size / 1024:.1f} KB")
-    assert size < 500_000
+    return cjk_font
+
+
+def test_cjk_font_slices_cover_exactly_the_books_characters():
+    """Each committed slice has a glyph for every CJK character of its edition's sources and no other
+    (regenerate with `make cjk-font` after adding Chinese text); the English edition's slice stays small, the
+    CSS declares each slice for exactly its characters."""
+    cjk_font = _cjk_font()
+    english = ""
+    for path, wanted in cjk_font.slices():
+        have = cjk_font.font_characters(path)
+        missing = "".join(c for c in wanted if c not in have)
+        assert not missing, f"{path.name} lacks {missing!r}: run `make cjk-font` and commit it"
+        assert have == wanted, f"{path.name}: unused glyphs {set(have) - set(wanted)}: run `make cjk-font`"
+        assert not set(have) & set(english), "a character in two slices"
+        english = english or have
+        print(f"{path.name}: {len(have)} characters, {path.stat().st_size / 1024:.1f} KB")
+    assert "卷" in english and "积" in english
+    assert cjk_font.OUT.stat().st_size < 200_000  # what an English page with Chinese in it downloads
+    assert cjk_font.CSS.read_text(encoding="utf-8") == cjk_font.font_css(cjk_font.slices())
+
+
+def test_unicode_range_lists_exactly_the_characters():
+    cjk_font = _cjk_font()
+    assert cjk_font.unicode_range("丁一七卷") == "U+4E00-4E01, U+4E03, U+5377"
+    assert cjk_font.unicode_range("") == ""
 
 
 def test_cjk_font_subset_is_reproducible(tmp_path):
-    """One command rebuilds the committed file byte for byte (needs fonts-noto-cjk, fontTools and brotli)."""
-    pytest.importorskip("fontTools")
+    """One command rebuilds the committed files byte for byte (needs fonts-noto-cjk, fontTools and brotli)."""
+    cjk_font = _cjk_font()
     pytest.importorskip("brotli")
-    sys.path.insert(0, str(ROOT / "tools"))
-    import cjk_font
-
     source = cjk_font.find_source_font()
     if source is None:
         pytest.skip("fonts-noto-cjk is not installed")
-    out = cjk_font.subset(cjk_font.book_characters(), source, tmp_path / "font.woff2")
-    assert out.read_bytes() == cjk_font.OUT.read_bytes(), "run `make cjk-font` and commit the font"
+    for path, chars in cjk_font.slices():
+        out = cjk_font.subset(chars, source, tmp_path / path.name)
+        assert out.read_bytes() == path.read_bytes(), f"run `make cjk-font` and commit {path.name}"
 
 
 def test_the_article_text_is_included(built_site):

@@ -3,6 +3,7 @@ moving a control must switch what is shown. Screenshots land in _build/screensho
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -31,9 +32,7 @@ def _images(page, index):
     return explorer_state(page, index)[1]
 
 
-@pytest.mark.parametrize("chapter, controls, change", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
-def test_static_explorer_responds(open_page, chapter, controls, change):
-    page = open_page(f"notebooks/{chapter}.html")
+def _drive(page, chapter, controls, change, shot, translate=lambda text: text):
     i = find_explorer(page, *controls)
     explorer = page.locator(".cnn-explorer").nth(i)
     explorer.locator("img:visible").first.wait_for(timeout=20_000)
@@ -42,12 +41,34 @@ def test_static_explorer_responds(open_page, chapter, controls, change):
     assert before, "the explorer shows no image"
     name, _, label = change.partition("=")
     if label:
-        explorer.locator(f".explorer-control-{name}").get_by_role("button", name=label, exact=True).click()
+        explorer.locator(f".explorer-control-{name}").get_by_role("button", name=translate(label), exact=True).click()
     else:
         move_slider(page, name, index=i)
     deadline = time.monotonic() + 15
     while _images(page, i) == before:
         assert time.monotonic() < deadline, f"changing {change!r} did not change the picture"
         page.wait_for_timeout(100)
-    screenshot(page, f"{chapter}-{name}-changed", f".cnn-explorer >> nth={i}")
+    screenshot(page, shot, f".cnn-explorer >> nth={i}")
+    return explorer
+
+
+@pytest.mark.parametrize("chapter, controls, change", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+def test_static_explorer_responds(open_page, chapter, controls, change):
+    page = open_page(f"notebooks/{chapter}.html")
+    _drive(page, chapter, controls, change, f"{chapter}-{change.partition('=')[0]}-changed")
+    page.assert_clean()
+
+
+@pytest.mark.parametrize("chapter, controls, change", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+def test_static_explorer_responds_in_the_chinese_edition(open_page, built_site, chapter, controls, change):
+    """The same explorers on the Chinese pages: labelled in Chinese (cnnlib.translations), and they respond."""
+    from cnnlib.translations import ZH
+
+    if not (built_site / "zh" / "notebooks" / f"{chapter}.html").exists():
+        pytest.skip("no Chinese edition built (make book builds it)")
+    page = open_page(f"zh/notebooks/{chapter}.html")
+    explorer = _drive(page, chapter, controls, change, f"zh-{chapter}-{change.partition('=')[0]}-changed",
+                      translate=lambda text: ZH.get(text, text))
+    labels = explorer.locator(".widget-label, .explorer-label, label").all_inner_texts()
+    assert any(re.search(r"[\u4e00-\u9fff]", t) for t in labels), labels
     page.assert_clean()

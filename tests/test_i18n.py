@@ -109,3 +109,47 @@ def test_built_chinese_edition():
     # a chapter is the English .ipynb with its messages translated (MyST-NB >= 1.2 parses them as MyST, #587)
     chapter = (ZH / "notebooks" / "01_background.html").read_text(encoding="utf-8")
     assert "背景：为什么要看清 CNN 的内部？" in chapter and "解答" in chapter
+
+
+# --------------------------------------------------------------------------- the explorers' text
+
+
+def test_explorer_catalogue_follows_the_glossary():
+    """cnnlib.translations is checked like a catalogue: a glossary term in the English text has its Chinese."""
+    from cnnlib.translations import ZH as CATALOGUE
+
+    terms = i18n.glossary_terms()
+    misses = {en: [t.english for t in i18n.glossary_misses(_message(en, zh), terms)] for en, zh in CATALOGUE.items()}
+    assert {en: m for en, m in misses.items() if m} == {}
+    assert all(zh.strip() for zh in CATALOGUE.values())
+    # a template keeps its fields
+    for en, zh in CATALOGUE.items():
+        assert sorted(i18n.re.findall(r"\{\w*\}", en)) == sorted(i18n.re.findall(r"\{\w*\}", zh)), en
+
+
+def test_every_explorer_label_has_its_chinese(monkeypatch):
+    """Builds every explorer of the book (bench/bench_explorers.py's list) live and records what it passes
+    through ``tr``: each text with a word in it has a Chinese translation, and ``CNNLIB_LANG=zh`` shows it."""
+    import re
+
+    import cnnlib.widgets as W
+    from cnnlib.translations import ZH as CATALOGUE
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_explorers
+
+    seen = []
+    real_tr = W.tr
+    monkeypatch.setattr(W, "tr", lambda text: seen.append(text) or real_tr(text))
+    monkeypatch.setenv("CNNLIB_EXPLORER_MODE", "live")
+    for _, make in bench_explorers.factories().values():
+        explorer = make()
+        if hasattr(explorer, "build"):
+            explorer.build("live")
+    words = sorted({t for t in seen if re.search(r"[A-Za-z]{2,}", t)})
+    assert len(words) > 80, words
+    assert [t for t in words if t not in CATALOGUE] == []
+    monkeypatch.setenv("CNNLIB_LANG", "zh")
+    assert real_tr("stride") == "步幅" and real_tr("Pooling explorer") == "池化探索器"
+    monkeypatch.setenv("CNNLIB_LANG", "en")
+    assert real_tr("stride") == "stride"

@@ -1,11 +1,18 @@
 """The book's own Chinese web font: Noto Sans CJK SC, subset to the CJK characters the book uses.
 
-A reader whose machine has no CJK font would otherwise see boxes (tofu) for every Chinese word. The site
-serves ``book/_assets/fonts/book-cjk.woff2`` and ``book/_assets/cjk.css`` declares it for CJK code points
-only (``unicode-range``), so Latin text keeps the theme's fonts and pages without Chinese never load it.
+A reader whose machine has no CJK font would otherwise see boxes (tofu) for every Chinese word. The font
+comes in two slices, each declared for exactly its own code points (``unicode-range`` in the generated
+``book/_assets/cjk-fonts.css``), so a browser downloads a slice only for a page that shows one of them:
 
-    python tools/cjk_font.py            # rewrite the subset from the book's sources
-    python tools/cjk_font.py --check    # exit 1 if the committed subset lacks (or has extra) characters
+* ``book/_assets/fonts/book-cjk.woff2``: the characters of the English edition (its quotations of the
+  article, the glossary's Chinese column, explorer captions): about 100 KB;
+* ``book/_assets/fonts/book-cjk-zh.woff2``: the rest of the Chinese edition's characters (its catalogues,
+  ``locale/``, and the Sphinx and theme labels listed in ``locale/zh_CN/ui-characters.txt``).
+
+An English page never loads the second slice; a Chinese page loads both.
+
+    python tools/cjk_font.py            # rewrite both slices and the CSS from the book's sources
+    python tools/cjk_font.py --check    # exit 1 if a committed slice or the CSS is stale
 
 The characters come from every prose page (``book/**/*.md``, ``*.bib``), every chapter notebook, every
 string in ``cnnlib`` (explorer captions are rendered from it) and in the local extensions, and the Chinese
@@ -24,6 +31,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "book" / "_assets" / "fonts" / "book-cjk.woff2"
+OUT_ZH = ROOT / "book" / "_assets" / "fonts" / "book-cjk-zh.woff2"
+CSS = ROOT / "book" / "_assets" / "cjk-fonts.css"
+#: Characters the Chinese edition's pages show that no source of this repository holds (Sphinx's and the
+#: theme's own zh_CN labels); tests/test_i18n.py finds any that a built Chinese page lacks.
+UI_CHARACTERS = ROOT / "locale" / "zh_CN" / "ui-characters.txt"
 FONT_CANDIDATES = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -44,24 +56,60 @@ def is_cjk(ch: str) -> bool:
     return bool(_CJK.fullmatch(ch))
 
 
-def source_files(root: Path = ROOT) -> list[Path]:
-    """The files whose text can reach a page of the book."""
+def source_files(root: Path = ROOT, edition: str = "en") -> list[Path]:
+    """The files whose text can reach a page of the English edition (``"en"``) or only the Chinese one."""
+    if edition == "zh":  # the Chinese edition's catalogues, its settings (title, footer) and UI labels
+        return sorted(p for p in (root / "locale").rglob("*") if p.suffix in {".po", ".yml", ".txt"})
     book = [p for p in (root / "book").rglob("*") if p.suffix in {".md", ".bib", ".txt"} and "_vendor" not in p.parts]
     notebooks = sorted((root / "notebooks").glob("*.ipynb"))
     library = sorted((root / "cnnlib").rglob("*.py"))
     extensions = sorted((root / "book" / "_ext").glob("*.py"))  # e.g. lite_button's Chinese label
-    # the Chinese edition (tools/i18n.py): its catalogues and its settings (title, footer)
-    translations = sorted(p for p in (root / "locale").rglob("*") if p.suffix in {".po", ".yml"})
-    return sorted(book) + notebooks + library + extensions + translations + [root / "_config.yml", root / "_toc.yml"]
+    return sorted(book) + notebooks + library + extensions + [root / "_config.yml", root / "_toc.yml"]
 
 
-def book_characters(root: Path = ROOT) -> str:
-    """Every CJK character of the book's sources, sorted, each once."""
+def book_characters(root: Path = ROOT, edition: str = "en") -> str:
+    """Every CJK character of the edition's sources, sorted, each once; for ``"zh"`` only those the English
+    edition does not already have (the second slice)."""
     chars: set[str] = set()
-    for path in source_files(root):
+    for path in source_files(root, edition):
         if path.exists():
             chars.update(_CJK.findall(path.read_text(encoding="utf-8")))
+    if edition == "zh":
+        chars -= set(book_characters(root, "en"))
     return "".join(sorted(chars))
+
+
+def unicode_range(chars: str) -> str:
+    """``"一丁七"`` -> ``"U+4E00-4E01, U+4E03"``: the CSS ``unicode-range`` of exactly these characters."""
+    points = sorted({ord(c) for c in chars})
+    runs: list[list[int]] = []
+    for p in points:
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    return ", ".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in runs)
+
+
+def font_css(slices: list[tuple[Path, str]]) -> str:
+    """The @font-face rules of the slices, each for exactly its characters."""
+    head = ("/* Generated by tools/cjk_font.py: do not edit. The book's Chinese font (Noto Sans CJK SC, SIL Open\n"
+            "   Font License 1.1) in slices; each is declared for exactly its characters, so a page downloads only\n"
+            "   the slices it shows. */\n")
+    rules = [f"""@font-face {{
+  font-family: "Book CJK";
+  src: url("fonts/{path.name}") format("woff2");
+  font-weight: 100 900;  /* one weight: bold is synthesised */
+  font-style: normal;
+  font-display: swap;
+  unicode-range: {unicode_range(chars)};
+}}
+""" for path, chars in slices if chars]
+    return head + "\n".join(rules)
+
+
+def slices(root: Path = ROOT) -> list[tuple[Path, str]]:
+    return [(OUT, book_characters(root, "en")), (OUT_ZH, book_characters(root, "zh"))]
 
 
 def font_characters(path: Path = OUT) -> str:
@@ -109,25 +157,32 @@ def main(argv=None) -> int:
     parser.add_argument("--if-font", action="store_true",
                         help="regenerate when the Noto CJK font is installed, else only check (the book build)")
     args = parser.parse_args(argv)
-    wanted = book_characters()
     source = find_source_font()
+    wanted = slices()
     if args.check or (args.if_font and source is None):
-        have = font_characters() if OUT.exists() else ""
-        missing = "".join(c for c in wanted if c not in have)
-        extra = "".join(c for c in have if c not in wanted)
-        if missing or extra:
-            print(f"{OUT.relative_to(ROOT)} is stale: missing {missing!r}, unused {extra!r}. "
-                  "Run `make cjk-font` (needs fonts-noto-cjk) and commit it.", file=sys.stderr)
+        stale = []
+        for path, chars in wanted:
+            have = font_characters(path) if path.exists() else ""
+            missing = "".join(c for c in chars if c not in have)
+            extra = "".join(c for c in have if c not in chars)
+            if missing or extra:
+                stale.append(f"{path.relative_to(ROOT)}: missing {missing!r}, unused {extra!r}")
+        if not CSS.exists() or CSS.read_text(encoding="utf-8") != font_css(wanted):
+            stale.append(f"{CSS.relative_to(ROOT)} does not match the slices")
+        if stale:
+            print("stale CJK font: " + "; ".join(stale) + ". Run `make cjk-font` (needs fonts-noto-cjk) and commit.",
+                  file=sys.stderr)
             return 1 if args.check else 0  # the build still works; the test says what to do
-        print(f"{OUT.relative_to(ROOT)}: {len(have)} characters, up to date")
+        print("CJK font: " + ", ".join(f"{p.name} {len(c)} characters" for p, c in wanted) + ", up to date")
         return 0
     if source is None:
         print("Noto Sans CJK not found: apt-get install fonts-noto-cjk, or set CJK_FONT", file=sys.stderr)
         return 1
-    subset(wanted, source)
-    print(f"{OUT.relative_to(ROOT)}: {len(wanted)} characters, {OUT.stat().st_size / 1024:.1f} KB from {source}")
+    for path, chars in wanted:
+        subset(chars, source, path)
+        print(f"{path.relative_to(ROOT)}: {len(chars)} characters, {path.stat().st_size / 1024:.1f} KB from {source}")
+    CSS.write_text(font_css(wanted), encoding="utf-8")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

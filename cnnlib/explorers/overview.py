@@ -29,7 +29,7 @@ import numpy as np
 from .. import explain, images
 from .. import layers as L
 from ..functional import softmax
-from ..widgets import HTML, Choice, Explorer
+from ..widgets import HTML, Choice, Explorer, tr
 
 __all__ = ["overview_explorer", "Overview", "Column", "network_columns", "unit_numbers", "texture_inputs",
            "MAP_CMAP", "SELECT_COLOUR"]
@@ -557,15 +557,15 @@ def _build_live(ov: Overview, title, unit_view=True):
     import ipywidgets as widgets
 
     conv_labels = [c.label for c in ov.convs]
-    w_input = widgets.Dropdown(options=list(ov.inputs), description="input",
+    w_input = widgets.Dropdown(options=list(ov.inputs), description=tr("input"),
                                style={"description_width": "initial"})
-    w_layer = widgets.ToggleButtons(options=conv_labels, description="layer",
+    w_layer = widgets.ToggleButtons(options=conv_labels, description=tr("layer"),
                                     style={"description_width": "initial", "button_width": "auto"})
-    w_channel = widgets.IntSlider(0, 0, ov.convs[0].shape[0] - 1, description="channel o",
+    w_channel = widgets.IntSlider(0, 0, ov.convs[0].shape[0] - 1, description=tr("channel o"),
                                   style={"description_width": "initial"})
-    w_row = widgets.IntSlider(0, 0, ov.convs[0].shape[1] - 1, description="row i",
+    w_row = widgets.IntSlider(0, 0, ov.convs[0].shape[1] - 1, description=tr("row i"),
                               style={"description_width": "initial"})
-    w_col = widgets.IntSlider(0, 0, ov.convs[0].shape[2] - 1, description="column j",
+    w_col = widgets.IntSlider(0, 0, ov.convs[0].shape[2] - 1, description=tr("column j"),
                               style={"description_width": "initial"})
     for name, w in (("input", w_input), ("layer", w_layer), ("channel", w_channel), ("row", w_row),
                     ("col", w_col)):
