@@ -94,10 +94,16 @@ book: venv vendor cjk-font
 i18n-extract: venv
 	$(BIN)/python tools/i18n.py extract
 
+# The Chinese outputs also depend on the figures' catalogue and font: a change re-runs the chapters (and
+# forgets the figure texts the last run found untranslated).
+ZH_HASH := $(shell cat cnnlib/*.py cnnlib/*/*.py locale/zh_CN/figures.json locale/zh_CN/figures-cjk.otf 2>/dev/null \
+	| sha256sum | cut -c1-16)
+
 book-zh: venv
-	@if [ "$$(cat _build/.cnnlib-hash-zh 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache-zh; fi
+	@if [ "$$(cat _build/.cnnlib-hash-zh 2>/dev/null)" != "$(ZH_HASH)" ]; then \
+		rm -rf _build/.jupyter_cache-zh _build/zh-figure-text-missing.txt; fi
 	CNNLIB_EXPLORER_MODE=static $(BIN)/python tools/i18n.py build-zh --strict
-	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash-zh
+	@echo "$(ZH_HASH)" > _build/.cnnlib-hash-zh
 
 i18n-check: venv
 	$(BIN)/python tools/i18n.py check

@@ -331,6 +331,8 @@ def test_cjk_font_slices_cover_exactly_the_books_characters():
     assert "卷" in english and "积" in english
     assert cjk_font.OUT.stat().st_size < 200_000  # what an English page with Chinese in it downloads
     assert cjk_font.CSS.read_text(encoding="utf-8") == cjk_font.font_css(cjk_font.slices())
+    # the Chinese edition's figures: matplotlib's subset has exactly their characters
+    assert cjk_font.font_characters(cjk_font.FIGURE_FONT) == cjk_font.figure_characters()
 
 
 def test_unicode_range_lists_exactly_the_characters():
@@ -346,7 +348,7 @@ def test_cjk_font_subset_is_reproducible(tmp_path):
     source = cjk_font.find_source_font()
     if source is None:
         pytest.skip("fonts-noto-cjk is not installed")
-    for path, chars in cjk_font.slices():
+    for path, chars in [*cjk_font.slices(), (cjk_font.FIGURE_FONT, cjk_font.figure_characters())]:
         out = cjk_font.subset(chars, source, tmp_path / path.name)
         assert out.read_bytes() == path.read_bytes(), f"run `make cjk-font` and commit {path.name}"
 

@@ -111,6 +111,17 @@ def test_built_chinese_edition():
     assert "背景：为什么要看清 CNN 的内部？" in chapter and "解答" in chapter
 
 
+@pytest.mark.skipif(not (ZH / "book" / "preface.html").exists(), reason="run `python tools/i18n.py build-zh` first")
+def test_chinese_figures_have_every_text_translated_and_drawn():
+    """The Chinese build drew no figure text without a translation (locale/zh_CN/figures.json) and matplotlib
+    found every glyph in the figures' font (its warning would show under the figure)."""
+    missing = i18n.FIGURE_MISSES.read_text(encoding="utf-8").splitlines() if i18n.FIGURE_MISSES.exists() else []
+    assert missing == [], f"add to {i18n.FIGURES.name}: {missing[:20]}"
+    for page in sorted((ZH / "notebooks").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert "missing from font" not in text and "missing from current font" not in text, page.name
+
+
 # --------------------------------------------------------------------------- the explorers' text
 
 

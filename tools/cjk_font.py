@@ -36,6 +36,10 @@ CSS = ROOT / "book" / "_assets" / "cjk-fonts.css"
 #: Characters the Chinese edition's pages show that no source of this repository holds (Sphinx's and the
 #: theme's own zh_CN labels); tests/test_i18n.py finds any that a built Chinese page lacks.
 UI_CHARACTERS = ROOT / "locale" / "zh_CN" / "ui-characters.txt"
+#: The Chinese edition's figures (cnnlib.figure_language): matplotlib draws their CJK text with this subset
+#: (OpenType, not served to browsers) of the characters of the figure catalogue and the explorers' catalogue.
+FIGURE_FONT = ROOT / "locale" / "zh_CN" / "figures-cjk.otf"
+FIGURE_SOURCES = [ROOT / "locale" / "zh_CN" / "figures.json", ROOT / "cnnlib" / "translations.py"]
 FONT_CANDIDATES = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -112,6 +116,15 @@ def slices(root: Path = ROOT) -> list[tuple[Path, str]]:
     return [(OUT, book_characters(root, "en")), (OUT_ZH, book_characters(root, "zh"))]
 
 
+def figure_characters() -> str:
+    """The CJK characters the Chinese edition's figures can draw (figure_language's and the explorers' text)."""
+    chars: set[str] = set()
+    for path in FIGURE_SOURCES:
+        if path.exists():
+            chars.update(_CJK.findall(path.read_text(encoding="utf-8")))
+    return "".join(sorted(chars))
+
+
 def font_characters(path: Path = OUT) -> str:
     """The CJK characters the subset font has glyphs for."""
     from fontTools.ttLib import TTFont
@@ -128,14 +141,16 @@ def find_source_font() -> Path | None:
 
 
 def subset(chars: str, source: Path, out: Path = OUT) -> Path:
-    """Write ``source`` (a Noto Sans CJK .ttc/.otf) subset to ``chars`` as WOFF2 to ``out``."""
+    """Write ``source`` (a Noto Sans CJK .ttc/.otf) subset to ``chars`` to ``out``: WOFF2, or OpenType for a
+    ``.otf`` name (matplotlib cannot read WOFF2)."""
     from fontTools import subset as ft_subset
     from fontTools.ttLib import TTFont
 
     number = FAMILY_INDEX_SC if source.suffix.lower() == ".ttc" else -1
     font = TTFont(str(source), fontNumber=number, recalcTimestamp=False, lazy=False)
+    web = out.suffix == ".woff2"
     options = ft_subset.Options()
-    options.flavor = "woff2"
+    options.flavor = "woff2" if web else None
     options.hinting = False  # browsers rasterise CJK without hints; saves ~15 %
     options.desubroutinize = True  # smaller after brotli
     options.layout_features = ["*"]
@@ -146,7 +161,7 @@ def subset(chars: str, source: Path, out: Path = OUT) -> Path:
     sub.populate(unicodes=[ord(c) for c in chars])
     sub.subset(font)
     out.parent.mkdir(parents=True, exist_ok=True)
-    font.flavor = "woff2"
+    font.flavor = "woff2" if web else None
     font.save(str(out), reorderTables=True)
     return out
 
@@ -167,6 +182,9 @@ def main(argv=None) -> int:
             extra = "".join(c for c in have if c not in chars)
             if missing or extra:
                 stale.append(f"{path.relative_to(ROOT)}: missing {missing!r}, unused {extra!r}")
+        figure_have = font_characters(FIGURE_FONT) if FIGURE_FONT.exists() else ""
+        if figure_have != figure_characters():
+            stale.append(f"{FIGURE_FONT.relative_to(ROOT)} does not have exactly the figures' characters")
         if not CSS.exists() or CSS.read_text(encoding="utf-8") != font_css(wanted):
             stale.append(f"{CSS.relative_to(ROOT)} does not match the slices")
         if stale:
@@ -181,6 +199,9 @@ def main(argv=None) -> int:
     for path, chars in wanted:
         subset(chars, source, path)
         print(f"{path.relative_to(ROOT)}: {len(chars)} characters, {path.stat().st_size / 1024:.1f} KB from {source}")
+    subset(figure_characters(), source, FIGURE_FONT)
+    print(f"{FIGURE_FONT.relative_to(ROOT)}: {len(figure_characters())} characters, "
+          f"{FIGURE_FONT.stat().st_size / 1024:.1f} KB")
     CSS.write_text(font_css(wanted), encoding="utf-8")
     return 0
 

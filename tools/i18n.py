@@ -46,6 +46,13 @@ GLOSSARY = ROOT / "book" / "glossary.md"
 ZH_CONFIG = LOCALE / LANG / "config.yml"
 #: The value of ``CNNLIB_LANG`` (``cnnlib.widgets.CATALOGUES``) while the zh build executes the chapters.
 EXPLORER_LANG = "zh"
+#: The figures' text (cnnlib.figure_language): its catalogue, the CJK font matplotlib draws it with, and the
+#: texts the last Chinese build drew without a translation (one JSON string per line; `check` fails on any).
+FIGURES = LOCALE / LANG / "figures.json"
+FIGURE_FONT = LOCALE / LANG / "figures-cjk.otf"
+FIGURE_MISSES = ROOT / "_build" / "zh-figure-text-missing.txt"
+#: IPython's folder for the Chinese build's kernels: its startup file installs cnnlib.figure_language.
+ZH_IPYTHONDIR = ROOT / "_build" / "ipython-zh"
 #: Messages that only come from these sources may stay English (the API page's docstrings of cnnlib).
 ENGLISH_ONLY_SOURCES = ("cnnlib",)
 
@@ -102,9 +109,24 @@ def zh_overrides(execute: str) -> dict:
     return overrides
 
 
+def figures_in_chinese() -> None:
+    """Make every kernel the build starts draw its figures' text in Chinese (cnnlib.figure_language): an
+    IPython startup file, and the catalogue, font and misses file in the environment the kernels inherit."""
+    from cnnlib import figure_language as fl
+
+    startup = ZH_IPYTHONDIR / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-cnnlib-figures.py").write_text("from cnnlib import figure_language\nfigure_language.install()\n")
+    os.environ["IPYTHONDIR"] = str(ZH_IPYTHONDIR)
+    os.environ[fl.CATALOGUE_ENV] = str(FIGURES)
+    os.environ[fl.FONT_ENV] = str(FIGURE_FONT)
+    os.environ[fl.MISSES_ENV] = str(FIGURE_MISSES)
+
+
 def build_zh(args) -> int:
     os.environ["CNNLIB_LANG"] = EXPLORER_LANG
     os.environ.setdefault("CNNLIB_EXPLORER_MODE", "static")
+    figures_in_chinese()
     t = time.perf_counter()
     rc = sphinx("html", ZH_OUT, ROOT / "_build" / ".doctrees-zh", zh_overrides(args.execute), args.strict,
                 quiet=not args.verbose)
@@ -296,8 +318,34 @@ def check(args) -> int:
               f"{len(r.glossary)} glossary{extra}")
         for msg in (r.fuzzy + r.glossary)[: args.show]:
             print(f"    {msg[:110]!r}")
-    print(f"check: {total} messages, {untranslated} untranslated, {fuzzy} fuzzy, {glossary} inconsistent terms")
-    return 1 if untranslated or fuzzy or glossary else 0
+    figures = figure_report(terms)
+    print(f"check: {total} messages, {untranslated} untranslated, {fuzzy} fuzzy, {glossary} inconsistent terms; "
+          f"figures: {figures}")
+    return 1 if untranslated or fuzzy or glossary or figures["problems"] else 0
+
+
+def figure_report(terms: list[Term]) -> dict:
+    """The figure catalogue judged: entries whose fields or glossary terms differ from their English, and the
+    texts the last Chinese build (if any) drew without a translation."""
+    import json
+
+    catalogue = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else {}
+    bad = [k for k, v in catalogue.items()
+           if sorted(re.findall(r"(?<!\{)\{\d+\}", k)) != sorted(re.findall(r"(?<!\{)\{\d+\}", v)) or not v.strip()]
+    bad += [f"{k!r}: {[t.english for t in misses]}" for k, v in catalogue.items()
+            if (misses := glossary_misses(_Message(k, v), terms))]
+    missing = FIGURE_MISSES.read_text(encoding="utf-8").splitlines() if FIGURE_MISSES.exists() else []
+    missing = [json.loads(line) for line in missing if line.strip() and json.loads(line) not in catalogue]
+    for line in (bad + missing)[:20]:
+        print(f"    figure text: {line!r}")
+    return {"entries": len(catalogue), "problems": len(bad) + len(missing), "untranslated": len(missing)}
+
+
+@dataclass
+class _Message:  # what glossary_misses reads of a catalogue message
+    id: str
+    string: str
+    user_comments: tuple = ()
 
 
 def stats(args) -> int:
