@@ -22,14 +22,14 @@ import re
 
 from .translations import ZH
 
-__all__ = ["template", "translate", "install", "CATALOGUE_ENV", "MISSES_ENV", "FONT_ENV"]
+__all__ = ["template", "translate", "translate_installed", "install", "CATALOGUE_ENV", "MISSES_ENV", "FONT_ENV"]
 
 #: Environment variables read by :func:`install`: the catalogue (JSON, template -> translation), the file
 #: that collects texts without a translation (one JSON string per line), the CJK font file.
 CATALOGUE_ENV, MISSES_ENV, FONT_ENV = "CNNLIB_FIGURE_CATALOGUE", "CNNLIB_FIGURE_MISSES", "CNNLIB_FIGURE_FONT"
 
 _NUMBER = re.compile(r"(?<![A-Za-z_])[-−]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?")
-_MATH = re.compile(r"\$[^$]*\$")
+_MATH = re.compile(r"\$[^$]*\$|<[^>]*>|&#?\w+;")  # maths, HTML tags and entities: no words to translate
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -46,7 +46,7 @@ def template(text: str) -> tuple[str, list[str]]:
 
 
 def needs_translation(text: str) -> bool:
-    """A word outside maths: ``"$\\eta$"`` and ``"0.5"`` need none, ``"loss"`` does."""
+    """A word outside maths and HTML tags: ``"$\\eta$"``, ``"<b>0.5</b>"`` need none, ``"loss"`` does."""
     return bool(_WORD.search(_MATH.sub(" ", text)))
 
 
@@ -76,6 +76,17 @@ def _lookup(text: str, catalogue: dict[str, str]) -> str | None:
 
 
 _STATE: dict = {}
+
+
+def translate_installed(text: str) -> str:
+    """``text`` (plain or an HTML fragment, such as an explorer's caption) translated by the catalogue of
+    :func:`install`, a miss recorded; unchanged where :func:`install` has not run (the English edition)."""
+    if "catalogue" not in _STATE:
+        return text
+    misses: set[str] = set()
+    out = translate(text, _STATE["catalogue"], misses)
+    _record(misses)
+    return out
 
 
 def install(catalogue: dict[str, str] | None = None, font: str | None = None, misses_file: str | None = None):

@@ -80,6 +80,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import figure_language
 from .translations import ZH
 from .viz import DPI, encode_png, figure_pixels, new_figure, png_display_width
 
@@ -432,14 +433,17 @@ def _normalise(result, caption: str = "", compact: bool = False) -> Rendered:
 
 
 def _message_html(exc: Exception) -> str:
+    reason = figure_language.translate_installed(html.escape(str(exc)))
     return (
         '<div class="explorer-message" style="padding:0.6em 0.8em;border-left:4px solid #c77c02;'
         'background:#fff6e5;color:#5a3b00;max-width:32em">'
-        f"<b>{html.escape(tr('Not possible with these settings:'))}</b> {html.escape(str(exc))}</div>"
+        f"<b>{html.escape(tr('Not possible with these settings:'))}</b> {reason}</div>"
     )
 
 
 def _caption_html(inner: str) -> str:
+    # the Chinese edition's build translates captions by the figures' catalogue (cnnlib.figure_language)
+    inner = figure_language.translate_installed(inner)
     return f'<div class="explorer-caption" style="font-family:monospace;font-size:90%;line-height:1.5">{inner}</div>'
 
 

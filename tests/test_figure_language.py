@@ -57,11 +57,23 @@ ax.set_xlabel("stride")  # from the explorers' catalogue
 ax.set_ylabel("something new")
 fig.canvas.draw()
 rgba = np.asarray(fig.canvas.buffer_rgba())
-print(json.dumps([ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), int((rgba[:, :, 0] < 128).sum())]))
+from cnnlib import widgets
+caption = widgets._caption_html("loss after 7 steps")
+print(json.dumps([ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), int((rgba[:, :, 0] < 128).sum()), caption]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    title, xlabel, ylabel, dark = json.loads(out.stdout.strip().splitlines()[-1])
+    title, xlabel, ylabel, dark, caption = json.loads(out.stdout.strip().splitlines()[-1])
+    assert ">7 步的损失<" in caption  # an explorer's caption, through the same catalogue
     assert (title, xlabel, ylabel) == ("40 步的损失", "步幅", "something new")
     assert "missing from" not in out.stderr.lower() and "glyph" not in out.stderr.lower(), out.stderr
     assert dark > 0
     assert [json.loads(line) for line in (tmp_path / "m.txt").read_text().splitlines()] == ["something new"]
+
+
+def test_nothing_is_translated_unless_installed():
+    """The English edition never calls install: captions pass through unchanged."""
+    from cnnlib import widgets
+
+    assert "catalogue" not in fl._STATE
+    assert fl.translate_installed("loss after 7 steps") == "loss after 7 steps"
+    assert "loss after 7 steps" in widgets._caption_html("loss after 7 steps")

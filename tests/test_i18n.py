@@ -164,3 +164,27 @@ def test_every_explorer_label_has_its_chinese(monkeypatch):
     assert real_tr("stride") == "步幅" and real_tr("Pooling explorer") == "池化探索器"
     monkeypatch.setenv("CNNLIB_LANG", "en")
     assert real_tr("stride") == "stride"
+
+
+@pytest.mark.skipif(not (ZH / "book" / "preface.html").exists(), reason="run `python tools/i18n.py build-zh` first")
+def test_chinese_pages_prose_is_chinese():
+    """At least 95 % of each Chinese page's prose letters are Chinese (code, outputs, maths, names and the
+    glossary's English column aside); the API page's docstrings stay English by design."""
+    shares = {}
+    for page in sorted(ZH.rglob("*.html")):
+        rel = page.relative_to(ZH).as_posix()
+        if "_static" in page.parts or rel in ("search.html", "genindex.html", "index.html", "py-modindex.html",
+                                              "book/api.html"):
+            continue
+        cjk, latin = i18n.prose_share(page.read_text(encoding="utf-8"))
+        shares[rel] = cjk / max(1, cjk + latin)
+    print({k: f"{v:.1%}" for k, v in shares.items()})
+    assert len(shares) >= 14
+    assert {k: v for k, v in shares.items() if v < 0.95} == {}
+
+
+def test_prose_share_leaves_code_maths_and_names_aside():
+    html = ("<article><p>卷积核在图像上滑动 with Grad-CAM and PyTorch, $x + y$</p><pre>print('hello')</pre>"
+            "<div class='cell_output'>accuracy 97%</div><p>untranslated words</p></article>")
+    cjk, latin = i18n.prose_share(html)
+    assert cjk == 9 and latin == len("with") + len("and") + len("untranslated") + len("words")

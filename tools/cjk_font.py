@@ -103,7 +103,7 @@ def font_css(slices: list[tuple[Path, str]]) -> str:
     rules = [f"""@font-face {{
   font-family: "Book CJK";
   src: url("fonts/{path.name}") format("woff2");
-  font-weight: 100 900;  /* one weight: bold is synthesised */
+  font-weight: 400;  /* the one weight there is: the browser synthesises bold from it */
   font-style: normal;
   font-display: swap;
   unicode-range: {unicode_range(chars)};

@@ -289,6 +289,34 @@ def glossary_misses(message, terms: list[Term]) -> list[Term]:
     return misses
 
 
+# --------------------------------------------------------------------------- how Chinese a built page is
+
+#: What a page's prose share leaves out: code, outputs, maths, the API's docstrings, the bibliography, the
+#: glossary's English column, and names.
+_NOT_PROSE = ["div.cell_input", "div.cell_output", "pre", "code", ".math", "div.highlight", "script", "style",
+              "dl.py", "div.citation", "span.lang-switch", "nav", "table td:first-child"]
+#: Latin words that are names or symbols, not untranslated prose: capitalised words and abbreviations
+#: (Grad-CAM, PyTorch, ReLU, Adebayo), units and these lower-case technical names.
+_NAMES = {"logit", "logits", "softmax", "conv", "px", "et", "al", "numpy", "cnnlib", "im2col", "col2im", "argmax",
+          "sobel", "relu", "tanh", "sigmoid", "eval", "same", "valid", "full", "tap", "jitter"}
+
+
+def prose_share(html: str) -> tuple[int, int]:
+    """(CJK characters, Latin letters of words that are not names) in a built page's article prose."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    main = soup.select_one("article") or soup
+    for selector in _NOT_PROSE:
+        for el in main.select(selector):
+            el.decompose()
+    text = re.sub(r"\\\(.*?\\\)|\$[^$]*\$", " ", main.get_text(" "))
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    latin = sum(len(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
+                if not (w[0].isupper() or w.lower() in _NAMES))
+    return cjk, latin
+
+
 # --------------------------------------------------------------------------- reports
 
 
