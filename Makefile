@@ -80,11 +80,18 @@ CNNLIB_HASH := $(shell cat cnnlib/*.py cnnlib/*/*.py | sha256sum | cut -c1-16)
 cjk-font: venv
 	$(BIN)/python tools/cjk_font.py --if-font
 
+# The Chinese edition (book-zh, below) runs its own kernels: it is built at the same time as the English one
+# (the machine has two cores; most cells use one), its log printed when both are done.
 book: venv vendor cjk-font
 	@if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache; fi
-	CNNLIB_EXPLORER_MODE=static $(BIN)/jupyter-book build . --all -W --keep-going --builder html
+	@mkdir -p _build
+	@$(MAKE) --no-print-directory book-zh > _build/book-zh.log 2>&1 & zh=$$!; \
+	echo "building the Chinese edition alongside (log: _build/book-zh.log)"; \
+	CNNLIB_EXPLORER_MODE=static $(BIN)/jupyter-book build . --all -W --keep-going --builder html; en=$$?; \
+	wait $$zh; zh_rc=$$?; tail -n 5 _build/book-zh.log; \
+	if [ $$zh_rc -ne 0 ]; then cat _build/book-zh.log; fi; \
+	[ $$en -eq 0 ] && [ $$zh_rc -eq 0 ]
 	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash
-	$(MAKE) --no-print-directory book-zh
 	$(BIN)/python tools/lite.py
 
 # The Chinese edition (tools/i18n.py, issue 14). i18n-extract: the English sources' messages into

@@ -61,9 +61,10 @@ def is_cjk(ch: str) -> bool:
 
 
 def source_files(root: Path = ROOT, edition: str = "en") -> list[Path]:
-    """The files whose text can reach a page of the English edition (``"en"``) or only the Chinese one."""
+    """The files whose text can reach a page of the English edition (``"en"``) or only the Chinese one
+    (its figures' catalogue too: explorer captions are translated by it)."""
     if edition == "zh":  # the Chinese edition's catalogues, its settings (title, footer) and UI labels
-        return sorted(p for p in (root / "locale").rglob("*") if p.suffix in {".po", ".yml", ".txt"})
+        return sorted(p for p in (root / "locale").rglob("*") if p.suffix in {".po", ".yml", ".txt", ".json"})
     book = [p for p in (root / "book").rglob("*") if p.suffix in {".md", ".bib", ".txt"} and "_vendor" not in p.parts]
     notebooks = sorted((root / "notebooks").glob("*.ipynb"))
     library = sorted((root / "cnnlib").rglob("*.py"))
