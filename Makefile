@@ -81,7 +81,7 @@ cjk-font: venv
 	$(BIN)/python tools/cjk_font.py --if-font
 
 # The English edition, then the Chinese one (book-zh, below), which runs its own kernels. Not both at once: two
-# builds' kernels with two-thread BLAS each on two cores made chapter 5 take 384 s instead of 81 (measured), and
+# builds' kernels with two-thread BLAS each on two cores made chapter 5 take 384 s instead of ~110 (measured), and
 # one BLAS thread each could change the last digits of the numbers the chapters assert.
 book: venv vendor cjk-font
 	@if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache; fi
