@@ -101,7 +101,7 @@ i18n-extract: venv
 
 # The Chinese outputs also depend on the figures' catalogue and font: a change re-runs the chapters (and
 # forgets the figure texts the last run found untranslated).
-ZH_HASH := $(shell cat cnnlib/*.py cnnlib/*/*.py locale/zh_CN/figures.json locale/zh_CN/figures-cjk.otf 2>/dev/null \
+ZH_HASH := $(shell (echo $(CNNLIB_HASH); cat locale/zh_CN/figures.json locale/zh_CN/figures-cjk.otf 2>/dev/null) \
 	| sha256sum | cut -c1-16)
 
 book-zh: venv

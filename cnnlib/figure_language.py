@@ -90,7 +90,7 @@ def translate_installed(text: str) -> str:
 
 
 def install(catalogue: dict[str, str] | None = None, font: str | None = None, misses_file: str | None = None):
-    """Translate every matplotlib text as it is drawn, from now on in this process.
+    """Translate every matplotlib text as it is set, from now on in this process.
 
     Args:
         catalogue: template -> translation; default: the JSON file named by ``$CNNLIB_FIGURE_CATALOGUE``.
@@ -125,11 +125,7 @@ def install(catalogue: dict[str, str] | None = None, font: str | None = None, mi
     # Translated when set, not when drawn: layouts (constrained, tight, bbox_inches) then measure the Chinese.
     def set_text(self, s):
         text = "" if s is None else str(s)
-        if text:
-            misses: set[str] = set()
-            text = translate(text, _STATE["catalogue"], misses)
-            _record(misses)
-        return _STATE["set_text"](self, text)
+        return _STATE["set_text"](self, translate_installed(text) if text else text)
 
     Text.set_text = set_text
 

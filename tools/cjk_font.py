@@ -75,12 +75,18 @@ def source_files(root: Path = ROOT, edition: str = "en") -> list[Path]:
 def book_characters(root: Path = ROOT, edition: str = "en") -> str:
     """Every CJK character of the edition's sources, sorted, each once; for ``"zh"`` only those the English
     edition does not already have (the second slice)."""
-    chars: set[str] = set()
-    for path in source_files(root, edition):
-        if path.exists():
-            chars.update(_CJK.findall(path.read_text(encoding="utf-8")))
+    chars = set(_characters(source_files(root, edition)))
     if edition == "zh":
         chars -= set(book_characters(root, "en"))
+    return "".join(sorted(chars))
+
+
+def _characters(paths) -> str:
+    """Every CJK character of the files that exist among ``paths``, sorted, each once."""
+    chars: set[str] = set()
+    for path in paths:
+        if path.exists():
+            chars.update(_CJK.findall(path.read_text(encoding="utf-8")))
     return "".join(sorted(chars))
 
 
@@ -119,11 +125,12 @@ def slices(root: Path = ROOT) -> list[tuple[Path, str]]:
 
 def figure_characters() -> str:
     """The CJK characters the Chinese edition's figures can draw (figure_language's and the explorers' text)."""
-    chars: set[str] = set()
-    for path in FIGURE_SOURCES:
-        if path.exists():
-            chars.update(_CJK.findall(path.read_text(encoding="utf-8")))
-    return "".join(sorted(chars))
+    return _characters(FIGURE_SOURCES)
+
+
+def fonts(root: Path = ROOT) -> list[tuple[Path, str]]:
+    """Every font file this tool makes, with its characters: the web slices, then the figures' subset."""
+    return [*slices(root), (FIGURE_FONT, figure_characters())]
 
 
 def font_characters(path: Path = OUT) -> str:
@@ -174,7 +181,8 @@ def main(argv=None) -> int:
                         help="regenerate when the Noto CJK font is installed, else only check (the book build)")
     args = parser.parse_args(argv)
     source = find_source_font()
-    wanted = slices()
+    wanted = fonts()
+    web = [(path, chars) for path, chars in wanted if path.suffix == ".woff2"]  # the slices the CSS declares
     if args.check or (args.if_font and source is None):
         stale = []
         for path, chars in wanted:
@@ -183,10 +191,7 @@ def main(argv=None) -> int:
             extra = "".join(c for c in have if c not in chars)
             if missing or extra:
                 stale.append(f"{path.relative_to(ROOT)}: missing {missing!r}, unused {extra!r}")
-        figure_have = font_characters(FIGURE_FONT) if FIGURE_FONT.exists() else ""
-        if figure_have != figure_characters():
-            stale.append(f"{FIGURE_FONT.relative_to(ROOT)} does not have exactly the figures' characters")
-        if not CSS.exists() or CSS.read_text(encoding="utf-8") != font_css(wanted):
+        if not CSS.exists() or CSS.read_text(encoding="utf-8") != font_css(web):
             stale.append(f"{CSS.relative_to(ROOT)} does not match the slices")
         if stale:
             print("stale CJK font: " + "; ".join(stale) + ". Run `make cjk-font` (needs fonts-noto-cjk) and commit.",
@@ -200,10 +205,7 @@ def main(argv=None) -> int:
     for path, chars in wanted:
         subset(chars, source, path)
         print(f"{path.relative_to(ROOT)}: {len(chars)} characters, {path.stat().st_size / 1024:.1f} KB from {source}")
-    subset(figure_characters(), source, FIGURE_FONT)
-    print(f"{FIGURE_FONT.relative_to(ROOT)}: {len(figure_characters())} characters, "
-          f"{FIGURE_FONT.stat().st_size / 1024:.1f} KB")
-    CSS.write_text(font_css(wanted), encoding="utf-8")
+    CSS.write_text(font_css(web), encoding="utf-8")
     return 0
 
 if __name__ == "__main__":

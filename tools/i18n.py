@@ -357,23 +357,18 @@ def figure_report(terms: list[Term]) -> dict:
     texts the last Chinese build (if any) drew without a translation."""
     import json
 
+    from babel.messages.catalog import Message
+
     catalogue = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else {}
     bad = [k for k, v in catalogue.items()
            if sorted(re.findall(r"(?<!\{)\{\d+\}", k)) != sorted(re.findall(r"(?<!\{)\{\d+\}", v)) or not v.strip()]
     bad += [f"{k!r}: {[t.english for t in misses]}" for k, v in catalogue.items()
-            if (misses := glossary_misses(_Message(k, v), terms))]
+            if (misses := glossary_misses(Message(k, v), terms))]
     missing = FIGURE_MISSES.read_text(encoding="utf-8").splitlines() if FIGURE_MISSES.exists() else []
     missing = [json.loads(line) for line in missing if line.strip() and json.loads(line) not in catalogue]
     for line in (bad + missing)[:20]:
         print(f"    figure text: {line!r}")
     return {"entries": len(catalogue), "problems": len(bad) + len(missing), "untranslated": len(missing)}
-
-
-@dataclass
-class _Message:  # what glossary_misses reads of a catalogue message
-    id: str
-    string: str
-    user_comments: tuple = ()
 
 
 def stats(args) -> int:
