@@ -80,35 +80,38 @@ CNNLIB_HASH := $(shell cat cnnlib/*.py cnnlib/*/*.py | sha256sum | cut -c1-16)
 cjk-font: venv
 	$(BIN)/python tools/cjk_font.py --if-font
 
-# The English edition, then the Chinese one (book-zh, below), which runs its own kernels. Not both at once: two
-# builds' kernels with two-thread BLAS each on two cores made chapter 5 take 384 s instead of ~110 (measured), and
-# one BLAS thread each could change the last digits of the numbers the chapters assert.
+# The English edition, then the Chinese one (book-zh, below). Every chapter executes once: the English build's
+# kernels also draw each picture and static explorer in Chinese (cnnlib.twin_outputs, into _build/zh-twins),
+# and book-zh builds from a copy of the English cache with those twins swapped in. So the English cache also
+# depends on the figures' catalogue and CJK font: a change re-runs the chapters (and forgets the figure texts
+# the last run found untranslated).
+# (A shell command, not a make variable: cjk-font may rewrite the font after the Makefile is read.)
+BOOK_HASH = $$( (echo $(CNNLIB_HASH); cat locale/zh_CN/figures.json locale/zh_CN/figures-cjk.otf 2>/dev/null) \
+	| sha256sum | cut -c1-16)
+
 book: venv vendor cjk-font
-	@if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$(CNNLIB_HASH)" ]; then rm -rf _build/.jupyter_cache; fi
+	@hash=$(BOOK_HASH); if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$$hash" ]; then \
+		rm -rf _build/.jupyter_cache _build/zh-twins _build/zh-figure-text-missing.txt; fi
 	@start=$$(date +%s); \
-	CNNLIB_EXPLORER_MODE=static $(BIN)/jupyter-book build . --all -W --keep-going --builder html || exit 1; \
+	env $$($(BIN)/python tools/i18n.py twin-env) CNNLIB_EXPLORER_MODE=static \
+		$(BIN)/jupyter-book build . --all -W --keep-going --builder html || exit 1; \
 	echo "book: the English edition in $$(( $$(date +%s) - start )) s"
-	@echo "$(CNNLIB_HASH)" > _build/.cnnlib-hash
+	@echo $(BOOK_HASH) > _build/.cnnlib-hash
 	$(MAKE) --no-print-directory book-zh
 	$(BIN)/python tools/lite.py
 
 # The Chinese edition (tools/i18n.py, issue 14). i18n-extract: the English sources' messages into
 # locale/zh_CN/LC_MESSAGES/*.po (a changed paragraph becomes fuzzy); book-zh: _build/html/zh beside the English
-# site, its chapters executed with CNNLIB_LANG=zh into a cache of their own (_build/.jupyter_cache-zh);
-# i18n-check: fails on an untranslated or fuzzy message or a glossary term translated another way.
+# site, from the English execution cache with its outputs' Chinese twins (a notebook not in it is executed
+# with the same translation installed); i18n-check: fails on an untranslated or fuzzy message or a glossary
+# term translated another way.
 i18n-extract: venv
 	$(BIN)/python tools/i18n.py extract
 
-# The Chinese outputs also depend on the figures' catalogue and font: a change re-runs the chapters (and
-# forgets the figure texts the last run found untranslated).
-ZH_HASH := $(shell (echo $(CNNLIB_HASH); cat locale/zh_CN/figures.json locale/zh_CN/figures-cjk.otf 2>/dev/null) \
-	| sha256sum | cut -c1-16)
-
 book-zh: venv
-	@if [ "$$(cat _build/.cnnlib-hash-zh 2>/dev/null)" != "$(ZH_HASH)" ]; then \
-		rm -rf _build/.jupyter_cache-zh _build/zh-figure-text-missing.txt; fi
-	CNNLIB_EXPLORER_MODE=static $(BIN)/python tools/i18n.py build-zh --strict
-	@echo "$(ZH_HASH)" > _build/.cnnlib-hash-zh
+	@start=$$(date +%s); \
+	CNNLIB_EXPLORER_MODE=static $(BIN)/python tools/i18n.py build-zh --strict || exit 1; \
+	echo "book-zh: the Chinese edition in $$(( $$(date +%s) - start )) s"
 
 i18n-check: venv
 	$(BIN)/python tools/i18n.py check

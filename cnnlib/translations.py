@@ -38,6 +38,14 @@ ZH: dict[str, str] = {
     "row i": "行 i",
     "column j": "列 j",
     "unit view: layer": "单元视图：层",
+    "The whole network at a glance": "整个网络一览",
+    "scene {i}: {label}": "场景 {i}：{label}",
+    "prediction: {label}": "预测：{label}",
+    "Preview: every layer of Tiny VGG for one scene": "预览：Tiny VGG 处理一个场景时的每一层",
+    "Unit view of <i>{name}</i> at each unit's strongest response; run this page as a notebook for any input, "
+    "channel and position, or to upload a photo.":
+        "<i>{name}</i> 的单元视图，每个单元取其响应最强的位置；把本页作为笔记本运行，可选任意输入、通道和位置，"
+        "也可上传照片。",
     # convolution
     "kernel": "卷积核",
     "stride": "步幅",

@@ -32,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
+from . import figure_language
 from ._checks import as_int
 
 __all__ = [
@@ -176,7 +177,8 @@ def figure_pixels(fig) -> np.ndarray:
     """Draw ``fig`` (Agg) and return its pixels, (H, W, 4) uint8 (a view valid until the next draw)."""
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
-    fig.canvas.draw()
+    with figure_language.translated_texts(fig):  # the Chinese edition's second drawing (twin_outputs)
+        fig.canvas.draw()
     return np.asarray(fig.canvas.buffer_rgba())
 
 
@@ -660,12 +662,17 @@ class LiveFigure:
 
     def pixels(self) -> np.ndarray:
         """Draw (background from cache when possible, then the moving artists); (H, W, 4) uint8 view."""
+        with figure_language.translated_texts(self.fig):  # the Chinese edition's second drawing (twin_outputs)
+            return self._pixels()
+
+    def _pixels(self) -> np.ndarray:
         canvas = self.fig.canvas
         if not self.live:  # an ordinary figure: nothing is cached, every call draws it whole
             canvas.draw()
             return np.asarray(canvas.buffer_rgba())
         self.freeze_layout()
-        bg = self._backgrounds.get(self.key)
+        key = (self.key, figure_language.is_speaking())  # a background drawn in English is not the Chinese one
+        bg = self._backgrounds.get(key)
         if bg is None:
             # animated artists are skipped: this is the background. Matplotlib < 3.9 still draws animated
             # images there (Axes.draw kept them), so a moving image is hidden while the background is drawn.
@@ -677,7 +684,7 @@ class LiveFigure:
                 a.set_visible(True)
             if len(self._backgrounds) >= self._max:
                 self._backgrounds.pop(next(iter(self._backgrounds)))
-            bg = self._backgrounds[self.key] = canvas.copy_from_bbox(self.fig.bbox)
+            bg = self._backgrounds[key] = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(bg)
         for a in self._moving:

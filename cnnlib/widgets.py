@@ -80,7 +80,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import figure_language
+from . import figure_language, twin_outputs
 from .translations import ZH
 from .viz import DPI, encode_png, figure_pixels, new_figure, png_display_width
 
@@ -557,6 +557,7 @@ class Explorer:
         return times[len(times) // 2]
 
     # ----------------------------------------------------------------- display
+    @twin_outputs.bilingual  # the Chinese edition's twin, when make book's English kernels build it
     def build(self, mode: str | None = None):
         """Build the explorer's widget in ``mode`` (``None``: :func:`default_mode`) without showing it.
 

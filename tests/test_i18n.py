@@ -122,6 +122,39 @@ def test_chinese_figures_have_every_text_translated_and_drawn():
         assert "missing from font" not in text and "missing from current font" not in text, page.name
 
 
+def _embedded_texts(page: Path) -> list[str]:
+    """The controls' labels and HTML texts of the explorers embedded in a built page (their widget state)."""
+    import json
+    import re
+
+    text = page.read_text(encoding="utf-8")
+    found = re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S)
+    states = [m["state"] for block in found for m in json.loads(block)["state"].values()]
+    return [st[k] for st in states for k in ("description", "value") if isinstance(st.get(k), str) and st[k]]
+
+
+@pytest.mark.skipif(not (ZH / "book" / "preface.html").exists(), reason="run `python tools/i18n.py build-zh` first")
+def test_each_edition_embeds_its_own_explorers():
+    """The Chinese pages carry the Chinese twins of the explorers (cnnlib.twin_outputs), with no English
+    label that has a translation; the English pages carry no Chinese (the twins never reach them)."""
+    import re
+
+    from cnnlib.translations import ZH as CATALOGUE
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    pages = 0
+    for zh_page in sorted((ZH / "notebooks").glob("*.html")):
+        english, chinese = _embedded_texts(ZH.parent / "notebooks" / zh_page.name), _embedded_texts(zh_page)
+        assert bool(english) == bool(chinese), zh_page.name
+        if not english:
+            continue
+        pages += 1
+        assert [t for t in english if cjk.search(t)] == [], zh_page.name
+        assert [t for t in chinese if t in CATALOGUE] == [], zh_page.name
+        assert sum(bool(cjk.search(t)) for t in chinese) >= 3, zh_page.name
+    assert pages >= 7
+
+
 # --------------------------------------------------------------------------- the explorers' text
 
 

@@ -3,6 +3,7 @@
     python tools/i18n.py extract                # English → _build/gettext/**/*.pot → locale/zh_CN/LC_MESSAGES/**/*.po
     python tools/i18n.py build-zh               # _build/html/zh (language zh_CN), notebooks executed with cache
     python tools/i18n.py build-zh --execute off # the same without running anything (outputs left out)
+    python tools/i18n.py twin-env               # the English build kernels' environment (Chinese twins)
     python tools/i18n.py check                  # exit 1 on an untranslated or fuzzy message, or a glossary term
     python tools/i18n.py check book/preface     #   ... of these pages only
     python tools/i18n.py stats                  # messages and English characters per page
@@ -16,11 +17,13 @@ A catalogue is never edited by the build: ``extract`` rewrites them (sphinx-intl
 becomes a fuzzy entry holding the old translation, a new one an empty one); ``check`` compares the catalogues
 with the sources in memory, so it fails on a stale catalogue even when ``extract`` was not run.
 
-Execution: the Chinese build reads the same notebooks, so the same code cells and the same execution-cache
-key (jupyter-cache hashes the code cells, their metadata and the kernelspec, not the environment). Explorer
-text is chosen at run time by ``CNNLIB_LANG`` (``cnnlib.widgets.tr``), so the zh build executes with
-``CNNLIB_LANG=zh`` into a cache of its own, ``_build/.jupyter_cache-zh``: sharing the English cache would
-show English explorer labels on the Chinese pages (and whichever language ran first would fill it).
+Execution: every chapter runs once. ``make book``'s English kernels start with :mod:`cnnlib.twin_outputs`
+installed (``twin-env`` writes their IPython startup file and prints their environment): each picture and
+each static explorer is made a second time in Chinese, into ``_build/zh-twins``. ``build-zh`` copies the
+English execution cache into ``_build/.jupyter_cache-zh`` with every output replaced by its twin
+(:func:`chinese_cache`; same code cells, so the same cache keys: jupyter-cache hashes the code cells, their
+metadata and the kernelspec) and builds from it. A notebook missing from the English cache is executed by
+the Chinese build itself, with the same translation installed in its kernels (:func:`figures_in_chinese`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ CATALOGUES = LOCALE / LANG / "LC_MESSAGES"
 POT_DIR = ROOT / "_build" / "gettext"
 ZH_OUT = ROOT / "_build" / "html" / "zh"
 ZH_CACHE = ROOT / "_build" / ".jupyter_cache-zh"
+EN_CACHE = ROOT / "_build" / ".jupyter_cache"
+#: The Chinese twins of the English build's outputs (cnnlib.twin_outputs), and its kernels' IPython folder.
+TWINS = ROOT / "_build" / "zh-twins"
+TWIN_IPYTHONDIR = ROOT / "_build" / "ipython-twins"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 GLOSSARY = ROOT / "book" / "glossary.md"
 #: Sphinx settings of the zh edition that are not messages of a page (its title, the footer).
 ZH_CONFIG = LOCALE / LANG / "config.yml"
@@ -123,11 +132,107 @@ def figures_in_chinese() -> None:
     os.environ[fl.MISSES_ENV] = str(FIGURE_MISSES)
 
 
+def twin_env(args) -> int:
+    """Print the environment of the English build's kernels (``KEY=value`` lines, for ``env``): they make the
+    Chinese twin of every output (cnnlib.twin_outputs), installed by an IPython startup file written here."""
+    from cnnlib import figure_language as fl
+    from cnnlib import twin_outputs
+
+    startup = TWIN_IPYTHONDIR / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-cnnlib-twins.py").write_text("from cnnlib import twin_outputs\ntwin_outputs.install()\n")
+    TWINS.mkdir(parents=True, exist_ok=True)
+    env = {"IPYTHONDIR": TWIN_IPYTHONDIR, twin_outputs.DIR_ENV: TWINS, fl.CATALOGUE_ENV: FIGURES,
+           fl.FONT_ENV: FIGURE_FONT, fl.MISSES_ENV: FIGURE_MISSES}
+    print("\n".join(f"{k}={v}" for k, v in env.items()))
+    return 0
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def to_chinese(nb, twins: Path = TWINS) -> tuple[dict, list[str]]:
+    """The executed English notebook ``nb`` (changed in place) with each picture and static explorer
+    replaced by its Chinese twin; returns ``(counts, problems)``: what was replaced, and each output that
+    has no twin (the English build ran without cnnlib.twin_outputs)."""
+    import base64
+    import json
+
+    from cnnlib import twin_outputs
+
+    counts = {"pictures": 0, "explorers": 0}
+    problems: list[str] = []
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data:
+                png = base64.b64decode(data["image/png"])
+                twin = twins / twin_outputs.png_twin_name(png)
+                if not twin.exists():
+                    problems.append(f"cell {i}: a picture without its Chinese twin")
+                    continue
+                zh = json.loads(twin.read_text(encoding="utf-8"))["png"]
+                data["image/png"] = zh
+                meta = out.get("metadata", {}).get("image/png")
+                if meta and "width" in meta:  # the same scale for a picture laid out a little wider or narrower
+                    (w0, h0), (w1, h1) = _png_size(png), _png_size(base64.b64decode(zh))
+                    meta["width"], meta["height"] = round(meta["width"] * w1 / w0), round(meta["height"] * h1 / h0)
+                counts["pictures"] += 1
+            if WIDGET_VIEW in data:
+                model_id = data[WIDGET_VIEW]["model_id"]
+                twin = twins / twin_outputs.widget_twin_name(model_id)
+                if not twin.exists():
+                    problems.append(f"cell {i}: an explorer without its Chinese twin")
+                    continue
+                zh = json.loads(twin.read_text(encoding="utf-8"))
+                for key in zh["drop"]:
+                    state.pop(key, None)
+                state.update(zh["state"])
+                data[WIDGET_VIEW] = {**data[WIDGET_VIEW], "model_id": zh["root"]}
+                counts["explorers"] += 1
+    return counts, problems
+
+
+def chinese_cache(strict: bool) -> int:
+    """Fill the Chinese execution cache from the English one, each output replaced by its twin
+    (:func:`to_chinese`). Returns 0, or 1 when ``strict`` and some output had no twin."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    shutil.rmtree(ZH_CACHE, ignore_errors=True)
+    if not EN_CACHE.exists():
+        print("build-zh: no English execution cache: the Chinese build executes the chapters itself")
+        return 0
+    en, zh = get_cache(EN_CACHE), get_cache(ZH_CACHE)
+    total, problems = {"notebooks": 0, "pictures": 0, "explorers": 0}, []
+    for record in en.list_cache_records():
+        nb = en.get_cache_bundle(record.pk).nb
+        counts, missing = to_chinese(nb)
+        problems += [f"{Path(record.uri).name} {m}" for m in missing]
+        zh.cache_notebook_bundle(CacheBundleIn(nb, record.uri, data=record.data), check_validity=False,
+                                 overwrite=True)
+        total["notebooks"] += 1
+        for k, v in counts.items():
+            total[k] += v
+    print(f"build-zh: the English cache's {total['notebooks']} notebooks copied with {total['pictures']} pictures "
+          f"and {total['explorers']} explorers in Chinese")
+    for m in problems[:10]:
+        print(f"  {m}")
+    if problems:
+        print(f"build-zh: {len(problems)} outputs have no Chinese twin: the English cache was not made by "
+              f"`make book` (rm -rf {EN_CACHE.relative_to(ROOT)} and run it again)")
+    return 1 if problems and strict else 0
+
+
 def build_zh(args) -> int:
     os.environ["CNNLIB_LANG"] = EXPLORER_LANG
     os.environ.setdefault("CNNLIB_EXPLORER_MODE", "static")
     figures_in_chinese()
     t = time.perf_counter()
+    if args.execute == "cache" and chinese_cache(args.strict):
+        return 1
     rc = sphinx("html", ZH_OUT, ROOT / "_build" / ".doctrees-zh", zh_overrides(args.execute), args.strict,
                 quiet=not args.verbose)
     print(f"build-zh: {ZH_OUT.relative_to(ROOT)} in {time.perf_counter() - t:.1f} s (execute={args.execute}), "
@@ -402,6 +507,8 @@ def main(argv=None) -> int:
     p.add_argument("--strict", action="store_true", help="warnings are errors (-W --keep-going)")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=build_zh)
+    p = sub.add_parser("twin-env", help="the English build kernels' environment (they draw the Chinese twins)")
+    p.set_defaults(func=twin_env)
     p = sub.add_parser("check", help="untranslated, fuzzy and inconsistent messages; exit 1 if any")
     p.add_argument("pages", nargs="*", help="docnames (book/preface); default: every page")
     p.add_argument("--no-extract", action="store_true", help="use the .pot files already in _build/gettext")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import viz
+from .. import figure_language, twin_outputs, viz
 from .._checks import as_float_array, as_int, as_pair, check_ndim
 from ..functional import conv2d, conv_output_size
 from ..widgets import HTML, Choice, Explorer, IntRange, new_figure
@@ -304,13 +304,32 @@ _S = 2  # drawn at twice the displayed pixels (sharp on HiDPI; the PNG records 1
 _PX = 27 * _S  # pixels per table cell
 
 
-@functools.lru_cache(maxsize=4)
-def _font(size: int):
-    """DejaVu Sans (shipped with matplotlib) at ``size`` pixels, for the PIL-drawn stepper."""
+@functools.lru_cache(maxsize=8)
+def _font(size: int, cjk: bool = False):
+    """DejaVu Sans (shipped with matplotlib) at ``size`` pixels, for the PIL-drawn stepper; ``cjk``: the
+    Chinese edition's font for Chinese characters (:func:`cnnlib.figure_language.cjk_font`)."""
     from matplotlib import font_manager
     from PIL import ImageFont
 
-    return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    return ImageFont.truetype(figure_language.cjk_font() if cjk else font_manager.findfont("DejaVu Sans"), size)
+
+
+def _title(draw, x0, bottom, text: str, size: int) -> None:
+    """Draw ``text`` (lines) ending at pixel row ``bottom``, translated for the Chinese edition. PIL has no
+    font fallback, so a line with Chinese is drawn in runs: Chinese characters in the CJK font, the rest
+    (numbers, ×, Σ) in DejaVu Sans, on one baseline."""
+    text = figure_language.translate_installed(text)
+    if not figure_language.has_cjk(text) or not figure_language.cjk_font():
+        draw.multiline_text((x0, bottom), text, fill=(0, 0, 0), font=_font(size), anchor="ld", spacing=2 * _S)
+        return
+    lines = text.split("\n")
+    step = size + 2 * _S
+    for k, line in enumerate(lines):
+        x, y = x0, bottom - _font(size).getmetrics()[1] - (len(lines) - 1 - k) * step
+        for run, chinese in figure_language.cjk_runs(line):
+            font = _font(size, chinese)
+            draw.text((x, y), run, fill=(0, 0, 0), font=font, anchor="ls")
+            x += font.getlength(run)
 
 
 def _rgb(c) -> tuple[int, int, int]:
@@ -331,8 +350,7 @@ def _table(draw, values, x0, y0, fill, title, shown=None):
         if shown is None or shown[r, c]:
             draw.text((box[0] + _PX / 2, box[1] + _PX / 2 + 1), _num(v), fill=(0, 0, 0), font=_font(12 * _S),
                       anchor="mm")
-    draw.multiline_text((x0, y0 - 5 * _S), title, fill=(0, 0, 0), font=_font(12 * _S), anchor="ld",
-                        spacing=2 * _S)
+    _title(draw, x0, y0 - 5 * _S, title, 12 * _S)
 
 
 def _white(shape):
@@ -409,12 +427,15 @@ def render_stepper(position: int, stride: int = 1, padding: int = 0, dilation: i
     return buf.getvalue(), HTML(caption)
 
 
-@functools.lru_cache(maxsize=512)
 def _cached_step(position: int, stride: int, padding: int, dilation: int):
-    """render_stepper on the chapter's input and kernel, once per real position (clamped positions share)."""
+    """render_stepper on the chapter's input and kernel, once per real position (clamped positions share)
+    and language (the Chinese edition's build draws each step again, translated)."""
     total = window_step(STEP_INPUT, STEP_KERNEL, 0, stride, padding, dilation).n_positions
-    if position >= total:
-        return _cached_step(total - 1, stride, padding, dilation)
+    return _step(min(position, total - 1), stride, padding, dilation, figure_language.is_speaking())
+
+
+@functools.lru_cache(maxsize=512)
+def _step(position: int, stride: int, padding: int, dilation: int, _speaking: bool):
     return render_stepper(position, stride, padding, dilation)
 
 
@@ -466,6 +487,7 @@ class _Stepper(Explorer):
         box._explorer_controls = {"preset": control, "position": [b._explorer_controls["position"] for b in boxes]}
         return box
 
+    @twin_outputs.bilingual
     def build(self, mode=None):
         from ..widgets import default_mode
 

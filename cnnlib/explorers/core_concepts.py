@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import data, viz
+from .. import data, twin_outputs, viz
 from .. import functional as F
 from .._checks import as_int, as_pair
 from ..widgets import Choice, Explorer, FloatRange, IntRange, _set_png, default_mode, explorer_frame, new_figure, tr
@@ -204,6 +204,7 @@ class KernelEditor:
             return Rendered(message=_message_html(exc))
         return Rendered(png=lf.to_png(), caption=html.escape(text))
 
+    @twin_outputs.bilingual
     def build(self, mode: str | None = None):
         """The widget in ``mode`` (``None``: :func:`cnnlib.widgets.default_mode`)."""
         mode = default_mode() if mode is None else mode

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import data, explain, images, layers, models
+from .. import data, explain, images, layers, models, twin_outputs
 from ..functional import softmax
 from ..widgets import HTML, Choice, Explorer, new_figure
 
@@ -336,6 +336,7 @@ class _ExplainExplorer(Explorer):
 
     network = "shapes"
 
+    @twin_outputs.bilingual
     def build(self, mode=None):
         from ..widgets import default_mode
 

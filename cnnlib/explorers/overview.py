@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import explain, images
+from .. import explain, images, twin_outputs
 from .. import layers as L
 from ..functional import softmax
 from ..widgets import HTML, Choice, Explorer, tr
@@ -401,9 +401,16 @@ def texture_model():
     return models.trained_texture_cnn(cache=cache)[0]
 
 
-@functools.cache
 def texture_inputs(n: int = 8):
-    """``n`` test scenes, classes taken in turn: ``(names, x (n, 3, 64, 64), class names)``."""
+    """``n`` test scenes, classes taken in turn: ``(names, x (n, 3, 64, 64), class names)``; the names in the
+    reader's language (:func:`cnnlib.widgets.tr`)."""
+    labels, x, classes = _texture_scenes(n)
+    names = [tr("scene {i}: {label}").format(i=i + 1, label=tr(classes[c])) for i, c in enumerate(labels)]
+    return names, x, classes
+
+
+@functools.cache
+def _texture_scenes(n: int):
     from .. import data
 
     x, y, _ = data.texture_scenes(max(64, 4 * n), split="test", seed=0)
@@ -415,8 +422,7 @@ def texture_inputs(n: int = 8):
         for c in sorted(seen):
             if seen[c] and len(order) < n:
                 order.append(seen[c].pop(0))
-    names = [f"scene {i + 1}: {classes[int(y[k])]}" for i, k in enumerate(order)]
-    return names, np.asarray(x[order], dtype=np.float32), classes
+    return [int(y[k]) for k in order], np.asarray(x[order], dtype=np.float32), classes
 
 
 class Overview:
@@ -476,7 +482,7 @@ class Overview:
             k, _ = self.conv_column(layer)
             sel = (k, channel)
         pred = self.classes[int(np.argmax(probs))]
-        note = f"{name}\nprediction: {pred}"
+        note = f"{name}\n" + tr("prediction: {label}").format(label=tr(pred))
         return self._over.update(x, outs, probs, sel, note, compact=compact)
 
     def render_unit(self, name: str, layer: str, channel: int, row: int | None = None, col: int | None = None,
@@ -512,10 +518,15 @@ class Overview:
 # --------------------------------------------------------------------------- the explorer's two faces
 
 
+#: The static unit view's notice (``name``: the input it shows).
+UNIT_NOTE = ("Unit view of <i>{name}</i> at each unit's strongest response; run this page as a notebook for any "
+             "input, channel and position, or to upload a photo.")
+
+
 def _root(children, title):
     import ipywidgets as widgets
 
-    parts = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
+    parts = [widgets.HTML(f"<b>{html.escape(tr(title))}</b>")] if title else []
     box = widgets.VBox(parts + list(children))
     box.add_class("cnn-overview")
     box.add_class("cnn-explorer")
@@ -545,9 +556,7 @@ def _build_static(ov: Overview, title, unit_channels, static_inputs, unit_view=T
         root._overview_parts = (over_box,)
         return root
     unit_box = images.sharp_images(unit.build("static"))
-    note = widgets.HTML(
-        f'<span style="font-size:90%">Unit view of <i>{html.escape(first)}</i> at each unit\'s strongest '
-        f"response; run this page as a notebook for any input, channel and position, or to upload a photo.</span>")
+    note = widgets.HTML('<span style="font-size:90%">' + tr(UNIT_NOTE).format(name=html.escape(first)) + "</span>")
     root = _root([over_box, note, unit_box], title)
     root._overview_parts = (over_box, unit_box)
     return root
@@ -634,6 +643,7 @@ def _build_live(ov: Overview, title, unit_view=True):
     return root
 
 
+@twin_outputs.bilingual
 def overview_explorer(title: str | None = "The whole network at a glance", mode: str | None = None,
                       model=None, inputs: dict | None = None, classes=None, n_inputs: int = 8,
                       unit_channels=(0, 1, 2), unit_view: bool = True):
