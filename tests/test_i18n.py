@@ -122,6 +122,19 @@ def test_chinese_figures_have_every_text_translated_and_drawn():
         assert "missing from font" not in text and "missing from current font" not in text, page.name
 
 
+@pytest.mark.skipif(not (ZH / "book" / "preface.html").exists(), reason="run `python tools/i18n.py build-zh` first")
+def test_theme_labels_are_chinese_on_chinese_pages():
+    """The themes' tooltips (book/_ext/theme_labels.py): Chinese on the Chinese pages, English on the English."""
+    zh = (ZH / "notebooks" / "02_core_concepts.html").read_text(encoding="utf-8")
+    en = (ZH.parent / "notebooks" / "02_core_concepts.html").read_text(encoding="utf-8")
+    for english, chinese in [("Toggle primary sidebar", "显示/隐藏主侧边栏"), ("Print to PDF", "打印为 PDF"),
+                             ("Link to this heading", "链接到此标题"), ("System Settings", "跟随系统设置"),
+                             ("Color mode", "配色模式")]:
+        assert chinese in zh and f'"{english}"' not in zh, english
+        assert f'"{english}"' in en and chinese not in en, english
+    assert "列印成" not in zh  # sphinx-book-theme's zh_CN catalogue has Taiwan's wording
+
+
 def _embedded_texts(page: Path) -> list[str]:
     """The controls' labels and HTML texts of the explorers embedded in a built page (their widget state)."""
     import json

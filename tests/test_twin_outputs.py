@@ -80,8 +80,9 @@ print(json.dumps({{"same": before == after, "root": root.model_id, "kept": ex.wi
            "CNNLIB_FIGURE_MISSES": str(tmp_path / "misses.txt")}
     import os
 
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, **env}, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert "glyph" not in out.stderr.lower(), out.stderr
     # the English picture is untouched; its twin is another picture
@@ -121,13 +122,13 @@ def test_to_chinese_swaps_pictures_and_explorers(tmp_path):
         nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(stray).decode()}),
     ])]
     nb.metadata["widgets"] = {i18n.WIDGET_STATE: {"state": {k: {} for k in ("en-root", "en-child", "other")}}}
-    counts, problems = i18n.to_chinese(nb, tmp_path)
+    counts, problems = i18n.to_chinese(nb, tmp_path, catalogue={})
     outs = nb.cells[0].outputs
     assert base64.b64decode(outs[0].data["image/png"]) == zh
     assert outs[0].metadata["image/png"] == {"width": 6, "height": 4}  # the same scale, 12 px wide
     assert outs[1].data[view] == {"model_id": "zh-root", "version_major": 2}
     assert set(nb.metadata["widgets"][i18n.WIDGET_STATE]["state"]) == {"zh-root", "other"}
-    assert counts == {"pictures": 1, "explorers": 1}
+    assert counts == {"pictures": 1, "explorers": 1, "tables": 0}
     assert problems == ["cell 0: a picture without its Chinese twin"]
     assert base64.b64decode(outs[2].data["image/png"]) == stray
 
@@ -155,8 +156,45 @@ print(json.dumps({"same": english == again, "shape": a.shape == b.shape, "rows":
 
     env = {**os.environ, "CNNLIB_FIGURE_CATALOGUE": str(i18n.FIGURES), "CNNLIB_FIGURE_FONT": str(i18n.FIGURE_FONT),
            "CNNLIB_FIGURE_MISSES": str(tmp_path / "misses.txt")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["same"] and r["shape"]
     assert 0 < r["rows"][1] < r["top"]  # the titles changed, the tables of numbers did not (palette aside)
     assert not (tmp_path / "misses.txt").exists()
+
+
+def test_tables_of_results_are_translated():
+    """Headers always (a miss recorded), data cells when catalogued; numbers, names and markup kept."""
+    catalogue = {"map": "图", "pointing game (±{0} px)": "指向游戏（±{0} px）", "fails": "未通过"}
+    html = ("<details><summary>all 40 channels</summary><table><thead><tr><th>map</th>"
+            "<th>pointing game (±2 px)</th><th>verdict</th></tr></thead><tbody><tr><td>Grad-CAM</td>"
+            "<td>0.45</td><td><b>fails</b></td></tr></tbody></table></details>")
+    misses = set()
+    out = i18n.translate_tables(html, catalogue, misses)
+    assert out == ("<details><summary>all 40 channels</summary><table><thead><tr><th>图</th>"
+                   "<th>指向游戏（±2 px）</th><th>verdict</th></tr></thead><tbody><tr><td>Grad-CAM</td>"
+                   "<td>0.45</td><td><b>未通过</b></td></tr></tbody></table></details>")
+    assert misses == {"all {0} channels", "verdict"}  # not "Grad-CAM": a data cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("t", outputs=[
+        nbformat.v4.new_output("execute_result", data={"text/html": html, "text/plain": "<HTML>"})])]
+    counts, _ = i18n.to_chinese(nb, Path("/nonexistent"), catalogue, set())
+    assert counts["tables"] == 1 and "<th>图</th>" in nb.cells[0].outputs[0].data["text/html"]
+
+
+def test_every_table_of_the_book_has_its_chinese():
+    """The English build's tables of results (its execution cache), headers all in the catalogue."""
+    from jupyter_cache import get_cache
+
+    if not i18n.EN_CACHE.exists():
+        pytest.skip("run `make book` first")
+    cache, catalogue, misses, tables = get_cache(i18n.EN_CACHE), i18n.figure_catalogue(), set(), 0
+    for record in cache.list_cache_records():
+        for cell in cache.get_cache_bundle(record.pk).nb.cells:
+            for out in cell.get("outputs", []):
+                html = "".join(out.get("data", {}).get("text/html", ""))
+                if "<table" in html:
+                    i18n.translate_tables(html, catalogue, misses)
+                    tables += 1
+    assert tables >= 8 and misses == set()
