@@ -30,6 +30,7 @@ translation installed in its kernels (:func:`figures_in_chinese`).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -149,10 +150,6 @@ def twin_env(args) -> int:
     return 0
 
 
-def _png_size(png: bytes) -> tuple[int, int]:
-    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-
-
 _TABLE_CELL = re.compile(r"(<(th|td|summary)\b[^>]*>)(.*?)(</\2>)", re.S)
 
 
@@ -174,8 +171,6 @@ def translate_tables(html: str, catalogue: dict, misses: set) -> str:
 
 def figure_catalogue() -> dict:
     """The figures' catalogue with the explorers' (what cnnlib.figure_language.install looks texts up in)."""
-    import json
-
     from cnnlib.translations import ZH
 
     return {**ZH, **json.loads(FIGURES.read_text(encoding="utf-8"))}
@@ -188,9 +183,9 @@ def to_chinese(nb, twins: Path = TWINS, catalogue: dict | None = None,
     without a translation added to ``misses``); returns ``(counts, problems)``: what was replaced, and each
     output that has no twin (the English build ran without cnnlib.twin_outputs)."""
     import base64
-    import json
 
     from cnnlib import twin_outputs
+    from cnnlib.viz import _png_size  # (width, height) from a PNG's header
 
     catalogue = figure_catalogue() if catalogue is None else catalogue
     misses = set() if misses is None else misses
@@ -234,8 +229,6 @@ def to_chinese(nb, twins: Path = TWINS, catalogue: dict | None = None,
 def chinese_cache(strict: bool) -> int:
     """Fill the Chinese execution cache from the English one, each output replaced by its twin
     (:func:`to_chinese`). Returns 0, or 1 when ``strict`` and some output had no twin."""
-    import json
-
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -502,8 +495,6 @@ def check(args) -> int:
 def figure_report(terms: list[Term]) -> dict:
     """The figure catalogue judged: entries whose fields or glossary terms differ from their English, and the
     texts the last Chinese build (if any) drew without a translation."""
-    import json
-
     from babel.messages.catalog import Message
 
     catalogue = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else {}
