@@ -37,6 +37,7 @@ __all__ = [
     "grad_cam",
     "occlusion",
     "upsample_bilinear",
+    "upsample_to_input",
     "attribution_map",
     "activation_map",
     "edge_map",
@@ -328,16 +329,63 @@ def upsample_bilinear(maps, size) -> np.ndarray:
 
     r0, r1, fr = axis(big_h, h)
     c0, c1, fc = axis(big_w, w)
-    rows = a[:, r0, :] * (1 - fr)[None, :, None] + a[:, r1, :] * fr[None, :, None]
-    return rows[:, :, c0] * (1 - fc) + rows[:, :, c1] * fc
+    return _bilinear(a, (r0, r1, fr), (c0, c1, fc))
 
 
-def grad_cam(model, x, target, layer) -> np.ndarray:
+def _bilinear(a, rows, cols):
+    """a (N, h, w) sampled at fractional positions: rows = (lo, hi, fraction) per output row, cols alike."""
+    r0, r1, fr = rows
+    c0, c1, fc = cols
+    out = a[:, r0, :] * (1 - fr)[None, :, None] + a[:, r1, :] * fr[None, :, None]
+    return out[:, :, c0] * (1 - fc) + out[:, :, c1] * fc
+
+
+def upsample_to_input(model, layer, maps, size) -> np.ndarray:
+    """Place maps (N, h, w) of ``layer``'s output on the input grid ``size`` = (H, W), each unit's value at
+    the centre of its receptive field (:func:`receptive_field`: input pixel ``p`` samples unit position
+    ``(p − start) / jump``), bilinear between centres, the outermost units' values held up to the border.
+
+    Why not simply stretch the map over the image (:func:`upsample_bilinear`)? For convolutions with
+    "same" padding and 2×2 pools the two agree exactly. Without padding they do not: Tiny VGG's last
+    26×26 map covers unit centres 6.5 … 56.5 of a 64-pixel image, and stretching it puts its corner units
+    on the corner pixels, up to 6 px from where those units look."""
+    a = np.asarray(maps)
+    if a.ndim != 3:
+        raise ValueError(f"maps must be 3-D (N, h, w), got shape {a.shape}")
+    big = [as_int(s, "size", 1) for s in size]
+    if len(big) != 2:
+        raise ValueError(f"size must be (H, W), got {size!r}")
+    grids = []
+    for ax in (0, 1):
+        _, jump, start = receptive_field(model, layer, axis=ax)
+        n_units = a.shape[1 + ax]
+        pos = np.clip((np.arange(big[ax]) - start) / jump, 0, n_units - 1)
+        lo = np.floor(pos).astype(int)
+        grids.append((lo, np.minimum(lo + 1, n_units - 1), pos - lo))
+    return _bilinear(a, *grids)
+
+
+_PLACEMENTS = ("receptive_field", "stretch", None)
+
+
+def grad_cam(model, x, target, layer, placement="receptive_field") -> np.ndarray:
     r"""Grad-CAM (Selvaraju et al. 2017) at the output :math:`A` (N, K, h, w) of ``layer``:
     :math:`\alpha_k = \frac1{hw}\sum_{ij} \partial f_c / \partial A_{kij}`,
-    :math:`\mathrm{ReLU}(\sum_k \alpha_k A_k)`, bilinearly upsampled to the input's H × W. Returns (N, H, W)."""
+    :math:`\mathrm{ReLU}(\sum_k \alpha_k A_k)`, placed on the input's H × W.
+
+    Args:
+        placement: ``"receptive_field"`` (default): each unit's value at its receptive field's centre
+            (:func:`upsample_to_input`); ``"stretch"``: the map resized over the whole image
+            (:func:`upsample_bilinear`, what most implementations do; the same for "same"-padded networks);
+            ``None``: the map at the layer's own resolution, (N, h, w).
+
+    Returns:
+        (N, H, W), or (N, h, w) for ``placement=None``.
+    """
     _check_model(model)
     x = _check_x(x)
+    if placement not in _PLACEMENTS:
+        raise ValueError(f"placement must be one of {list(_PLACEMENTS)}, got {placement!r}")
     idx = layer_index(model, layer)
     with preserved(model):
         a = x
@@ -355,7 +403,11 @@ def grad_cam(model, x, target, layer) -> np.ndarray:
             g = child.backward(g)
     alpha = np.asarray(g).mean(axis=(2, 3))
     cam = np.maximum(np.einsum("nk,nkij->nij", alpha, a), 0)
-    return upsample_bilinear(cam, x.shape[2:])
+    if placement is None:
+        return cam
+    if placement == "stretch":
+        return upsample_bilinear(cam, x.shape[2:])
+    return upsample_to_input(model, idx, cam, x.shape[2:])
 
 
 def _probabilities(model, x, t):
@@ -424,13 +476,13 @@ def attribution_map(attributions, reduce: str = "abs") -> np.ndarray:
 
 
 def activation_map(model, x, layer) -> np.ndarray:
-    """A class-agnostic baseline: the mean over channels of the feature maps at ``layer``, upsampled to
-    the input size. It ignores the class entirely. Returns (N, H, W)."""
+    """A class-agnostic baseline: the mean over channels of the feature maps at ``layer``, placed on the
+    input like Grad-CAM (:func:`upsample_to_input`). It ignores the class entirely. Returns (N, H, W)."""
     x = _check_x(x)
     a = feature_maps(model, x, layer)
     if a.ndim != 4:
         raise ValueError(f"activation_map needs a layer with a spatial output, got shape {a.shape}")
-    return upsample_bilinear(a.mean(axis=1), x.shape[2:])
+    return upsample_to_input(model, layer, a.mean(axis=1), x.shape[2:])
 
 
 def edge_map(x) -> np.ndarray:

@@ -24,8 +24,9 @@ from contextlib import contextmanager
 
 from .translations import ZH
 
-__all__ = ["template", "translate", "translate_installed", "install", "speaking", "translated_texts", "is_speaking",
-           "has_cjk", "cjk_runs", "cjk_font", "CATALOGUE_ENV", "MISSES_ENV", "FONT_ENV"]
+__all__ = ["template", "translate", "translate_installed", "load_catalogue", "install", "speaking",
+           "translated_texts", "is_speaking", "has_cjk", "cjk_runs", "cjk_font", "CATALOGUE_ENV", "MISSES_ENV",
+           "FONT_ENV"]
 
 #: Environment variables read by :func:`install`: the catalogue (JSON, template -> translation), the file
 #: that collects texts without a translation (one JSON string per line), the CJK font file.
@@ -95,6 +96,15 @@ def translate_installed(text: str) -> str:
     return out
 
 
+def load_catalogue(path: str | os.PathLike | None = None) -> dict[str, str]:
+    """The figures' catalogue (JSON, template -> translation, at ``path``; default: the file named by
+    ``$CNNLIB_FIGURE_CATALOGUE``, none if unset) over the explorers' (:data:`cnnlib.translations.ZH`), whose
+    labels appear in their pictures too: what :func:`install` looks texts up in."""
+    path = path or os.environ.get(CATALOGUE_ENV)
+    figures = json.loads(open(path, encoding="utf-8").read()) if path else {}
+    return {**ZH, **figures}
+
+
 def install(catalogue: dict[str, str] | None = None, font: str | None = None, misses_file: str | None = None,
             active: bool = True):
     """Translate every matplotlib text as it is set, from now on in this process (``active=False``: only
@@ -114,10 +124,7 @@ def install(catalogue: dict[str, str] | None = None, font: str | None = None, mi
     from matplotlib import font_manager
     from matplotlib.text import Text
 
-    if catalogue is None:
-        path = os.environ.get(CATALOGUE_ENV)
-        catalogue = json.loads(open(path, encoding="utf-8").read()) if path else {}
-    catalogue = {**ZH, **catalogue}  # the explorers' labels (cnnlib.translations) appear in their pictures too
+    catalogue = load_catalogue() if catalogue is None else {**ZH, **catalogue}
     font = font or os.environ.get(FONT_ENV)
     misses_file = misses_file or os.environ.get(MISSES_ENV)
     if font:

@@ -35,7 +35,6 @@ __all__ = ["install", "bilingual", "png_twin_name", "widget_twin_name", "DIR_ENV
 
 #: Environment variable naming the folder the twins are written to (unset: nothing is made twice).
 DIR_ENV = "CNNLIB_TWIN_DIR"
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _STATE: dict = {"dir": None, "busy": False}
 
 
@@ -63,6 +62,8 @@ def install(directory: str | os.PathLike | None = None) -> None:
     _STATE["dir"] = Path(directory)
     if "print_figure" in _STATE:
         return
+    from .viz import _png_size  # (width, height) from a PNG's header, None for anything else
+
     _STATE["print_figure"] = original = FigureCanvasBase.print_figure
 
     def print_figure(self, filename, *args, **kwargs):
@@ -71,7 +72,7 @@ def install(directory: str | os.PathLike | None = None) -> None:
         start = filename.tell()
         result = original(self, filename, *args, **kwargs)
         english = filename.getvalue()[start:]
-        if english.startswith(_PNG_SIGNATURE):
+        if _png_size(english) is not None:  # a PNG (the inline display), not an SVG or a PDF
             chinese = io.BytesIO()
             with _busy(), figure_language.speaking(), figure_language.translated_texts(self.figure):
                 original(self, chinese, *args, **kwargs)

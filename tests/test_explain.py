@@ -140,6 +140,47 @@ def test_grad_cam_upsamples_to_input(model, x):
         E.grad_cam(model, x, 0, 99)
 
 
+def test_upsample_to_input_agrees_with_stretching_for_same_padding(model, rng):
+    """'Same' padding and 2×2 pools: receptive-field centres sit where a stretched resize puts them."""
+    m = rng.random((2, 4, 4))
+    np.testing.assert_array_equal(E.upsample_to_input(model, 4, m, (8, 8)), E.upsample_bilinear(m, (8, 8)))
+    full = rng.random((2, 8, 8))
+    np.testing.assert_array_equal(E.upsample_to_input(model, 1, full, (8, 8)), full)  # 8×8 layer: unchanged
+
+
+def test_upsample_to_input_puts_a_unit_at_its_receptive_field_centre():
+    """Unpadded 3×3 then 3×3 on 10×10: the 6×6 map's unit (i, j) looks at input pixel (i + 2, j + 2)."""
+    net = L.Sequential(L.Conv2d(1, 1, 3, rng=0), L.ReLU(), L.Conv2d(1, 1, 3, rng=0))
+    one = np.zeros((1, 6, 6))
+    one[0, 1, 3] = 1.0
+    placed = E.upsample_to_input(net, 2, one, (10, 10))
+    assert np.unravel_index(placed[0].argmax(), (10, 10)) == (3, 5)
+    np.testing.assert_array_equal(placed[0, 2:8, 2:8], one[0])  # jump 1: each pixel on one unit
+    stretched = E.upsample_bilinear(one, (10, 10))
+    assert np.unravel_index(stretched[0].argmax(), (10, 10)) != (3, 5)  # the usual resize is off
+    edge = np.zeros((1, 6, 6))
+    edge[0, 0, 0] = 1.0  # the corner unit's value is held up to the corner of the image
+    np.testing.assert_array_equal(E.upsample_to_input(net, 2, edge, (10, 10))[0, :3, :3], 1.0)
+    with pytest.raises(ValueError, match="maps must be 3-D"):
+        E.upsample_to_input(net, 2, one[0], (10, 10))
+    with pytest.raises(ValueError, match=r"size must be \(H, W\)"):
+        E.upsample_to_input(net, 2, one, (10,))
+
+
+def test_grad_cam_placements(rng):
+    net = L.Sequential(L.Conv2d(2, 3, 3, rng=0, dtype=np.float64), L.ReLU(), L.Flatten(),
+                       L.Linear(3 * 6 * 6, 2, rng=1, dtype=np.float64))
+    xx = rng.standard_normal((2, 2, 8, 8))
+    raw = E.grad_cam(net, xx, 1, 1, placement=None)
+    assert raw.shape == (2, 6, 6)
+    np.testing.assert_array_equal(E.grad_cam(net, xx, 1, 1, placement="stretch"), E.upsample_bilinear(raw, (8, 8)))
+    placed = E.grad_cam(net, xx, 1, 1)
+    np.testing.assert_array_equal(placed, E.upsample_to_input(net, 1, raw, (8, 8)))
+    np.testing.assert_array_equal(placed[:, 1:7, 1:7], raw)  # unit (i, j) sits on pixel (i + 1, j + 1)
+    with pytest.raises(ValueError, match="placement must be one of"):
+        E.grad_cam(net, xx, 1, 1, placement="nearest")
+
+
 # ----------------------------------------------------------------------------- occlusion and maps
 
 

@@ -41,6 +41,21 @@ def test_translate_fills_the_numbers_back_and_records_misses():
     assert misses == {"square\ntriangle {0}"}
 
 
+def test_load_catalogue_puts_the_figures_over_the_explorers(tmp_path, monkeypatch):
+    from cnnlib.translations import ZH
+
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps({"circle (logit {0})": "圆形（logit {0}）", "stride": "步长"}), encoding="utf-8")
+    loaded = fl.load_catalogue(path)
+    assert loaded["circle (logit {0})"] == "圆形（logit {0}）" and loaded["stride"] == "步长"  # the file wins
+    assert {k: v for k, v in loaded.items() if k not in ("circle (logit {0})", "stride")} == {
+        k: v for k, v in ZH.items() if k != "stride"}
+    monkeypatch.setenv(fl.CATALOGUE_ENV, str(path))
+    assert fl.load_catalogue() == loaded
+    monkeypatch.delenv(fl.CATALOGUE_ENV)
+    assert fl.load_catalogue() == ZH
+
+
 def test_installed_hook_draws_the_translation(tmp_path):
     font = ROOT / "locale" / "zh_CN" / "figures-cjk.otf"
     code = f"""

@@ -147,6 +147,19 @@ def _embedded_texts(page: Path) -> list[str]:
 
 
 @pytest.mark.skipif(not (ZH / "book" / "preface.html").exists(), reason="run `python tools/i18n.py build-zh` first")
+def test_theme_labels_catalogue_keeps_its_hand_written_entries():
+    """sphinx.po is written by hand (book/_ext/theme_labels.py): most of its labels live in the themes' own
+    templates, which the gettext builder never sees, so `extract` must leave the file alone."""
+    from babel.messages.pofile import read_po
+
+    with (i18n.CATALOGUES / "sphinx.po").open("rb") as f:
+        catalogue = read_po(f, locale="zh_CN")
+    for label in ("Link to this heading", "Link to this definition", "Color mode", "System Settings",
+                  "Toggle primary sidebar", "Toggle secondary sidebar"):
+        assert catalogue.get(label) is not None and catalogue[label].string, label
+    assert not catalogue.obsolete
+
+
 def test_each_edition_embeds_its_own_explorers():
     """The Chinese pages carry the Chinese twins of the explorers (cnnlib.twin_outputs), with no English
     label that has a translation; the English pages carry no Chinese (the twins never reach them)."""

@@ -100,7 +100,13 @@ def extract(args) -> int:
     t = time.perf_counter()
     make_pot(args.strict)
     t_pot = time.perf_counter() - t
+    # sphinx.po is written by hand: the themes' labels (book/_ext/theme_labels.py), of which the builder's
+    # sphinx.pot sees only book/_templates' two; an update would retire the rest. `check` still compares them.
+    theme_po = CATALOGUES / "sphinx.po"
+    kept = theme_po.read_bytes() if theme_po.exists() else None
     basic.update(str(LOCALE), str(POT_DIR), (LANG,), line_width=args.line_width, jobs=1)
+    if kept is not None:
+        theme_po.write_bytes(kept)
     filled = sum(fill_untranslatable(po) for po in sorted(CATALOGUES.rglob("*.po")))
     print(f"extract: .pot in {t_pot:.1f} s, catalogues updated in {time.perf_counter() - t - t_pot:.1f} s; "
           f"{filled} messages with nothing to translate copied as they are")
@@ -171,9 +177,9 @@ def translate_tables(html: str, catalogue: dict, misses: set) -> str:
 
 def figure_catalogue() -> dict:
     """The figures' catalogue with the explorers' (what cnnlib.figure_language.install looks texts up in)."""
-    from cnnlib.translations import ZH
+    from cnnlib import figure_language
 
-    return {**ZH, **json.loads(FIGURES.read_text(encoding="utf-8"))}
+    return figure_language.load_catalogue(FIGURES)
 
 
 def to_chinese(nb, twins: Path = TWINS, catalogue: dict | None = None,
