@@ -420,3 +420,93 @@ def test_myst_becomes_markdown_that_jupyterlab_renders():
     assert "<details><summary><b>Solution</b> (click to open)</summary>\n\nAnswer $x = 1$.\n> **Note**" in got
     assert got.endswith("> **The article says 2 + 2 = 5**\n>\n> It is 4.")
     assert got.count("</details>") == 1
+
+
+# --------------------------------------------------------------------------- the Chinese edition's notebooks
+
+
+def _lite_tools():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import lite
+
+    return lite
+
+
+def test_translate_markdown_replaces_blocks_the_catalogue_has():
+    """Paragraphs (lines joined by spaces), headings, list items, table cells and directive titles are
+    looked up; maths, code and options stay; a block without an entry stays English and is reported."""
+    lite = _lite_tools()
+    catalogue = {"The idea.": "思路。", "A kernel slides over the image, and each window gives one number.":
+                 "卷积核在图像上滑动，每个窗口给出一个数。", "first item": "第一项", "kernel": "卷积核",
+                 "Solution": "解答", "It is 4.": "是 4。"}
+    text = "\n".join([
+        "## The idea.", "", "A kernel slides over the image,", "and each window gives one number.", "",
+        "$$", "y = w x", "$$", "", "- first item", "- second item", "", "| kernel | 3 |", "|---|---|",
+        "", "```python", "The idea.", "```", "", "````{admonition} Solution", ":class: dropdown", "It is 4.",
+        "````", "", "$$a = 1,", "b = 2.$$", "The idea.",
+    ])
+    got, done, missed = lite.translate_markdown(text, catalogue)
+    assert got.split("\n") == [
+        "## 思路。", "", "卷积核在图像上滑动，每个窗口给出一个数。", "", "$$", "y = w x", "$$", "",
+        "- 第一项", "- second item", "", "| 卷积核 | 3 |", "|---|---|", "", "```python", "The idea.", "```", "",
+        "````{admonition} 解答", ":class: dropdown", "是 4。", "````", "", "$$a = 1,", "b = 2.$$", "思路。",
+    ]
+    assert done == 7 and missed == ["second item"]
+
+
+def test_chinese_live_notebooks_translate_every_block_and_keep_the_code():
+    """Every chapter's zh notebook: all its prose found in the chapter's catalogue, the English notebook's code
+    cells unchanged after the first cell (which switches explorers and figures to Chinese), Sphinx's admonition
+    titles."""
+    lite = _lite_tools()
+    for source in lite.chapter_notebooks():
+        zh, done, missed = lite.edition_notebook(source, "zh")
+        en = lite.lite_notebook(source)
+        assert missed == [] and done > 40, (source.name, missed[:3])
+        first = zh["cells"][0]["source"]
+        assert first == lite.EDITION_SETUP["zh"] and "figure_language.install()" in first
+        assert [c["cell_type"] for c in zh["cells"][1:]] == [c["cell_type"] for c in en["cells"]]
+        assert [c["source"] for c in zh["cells"][1:] if c["cell_type"] == "code"] == [
+            c["source"] for c in en["cells"] if c["cell_type"] == "code"]
+        prose = "".join(c["source"] for c in zh["cells"] if c["cell_type"] == "markdown")
+        assert "(click to open)" not in prose and "> **Note**" not in prose
+    assert lite.edition_words("zh")["Note"] == "备注"
+
+
+@pytest.mark.parametrize("name", _chapter_pages())
+def test_chinese_pages_run_live_the_chinese_notebook(built_site, name):
+    if not (LITE / "files" / "zh").exists() or not (built_site / "zh").exists():
+        pytest.skip("no Chinese lite notebooks: make book builds them")
+    page = (built_site / "zh" / f"{name}.html").read_text()
+    links = re.findall(r'<a class="lite-launch-button" href="([^"]+)"', page)
+    assert len(links) == 1, f"{name}: {len(links)} Run-live buttons"
+    target, _, query = links[0].partition("?")
+    assert (built_site / "zh" / name).parent.joinpath(target).resolve() == (LITE / "notebooks" / "index.html").resolve()
+    notebook = query.removeprefix("path=")
+    assert notebook == f"zh/{Path(name).name}.ipynb" and (LITE / "files" / notebook).exists()
+    for needed in ("figures.json", "figures-cjk.otf"):
+        assert (LITE / "files" / "zh" / needed).exists()
+
+
+def test_chinese_notebook_speaks_chinese_in_the_browser(chapter_page):
+    """The zh notebook's first cell, run by Pyodide: explorer labels and figure text come out in Chinese, the
+    CJK font beside the notebook loaded."""
+    page = chapter_page("zh/07_questions")
+    outputs = _run_cell(page, 0)
+    assert not _errors(outputs), _errors(outputs)
+    probe = ("import matplotlib.pyplot as plt\nfrom cnnlib.widgets import tr\nfig, ax = plt.subplots()\n"
+             "ax.set_xlabel('stride'); ax.set_title('ch 3')\n"
+             "print(tr('stride'), ax.get_xlabel(), ax.get_title(), figure_language.cjk_font() is not None)")
+    printed = page.evaluate(
+        """async (code) => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                             const f = k.requestExecute({code}); let out = '';
+                             f.onIOPub = (m) => {
+                                 const kind = m.header.msg_type;
+                                 if (kind === 'stream') out += m.content.text;
+                                 if (kind === 'error') out += 'ERROR ' + m.content.evalue; };
+                             await f.done; return out; }""",
+        probe,
+    )
+    assert printed.split() == ["步幅", "步幅", "通道", "3", "True"], printed
+    screenshot(page, "lite-zh-ch07-setup")
+    page.assert_clean(allow_console_errors=True)

@@ -3,7 +3,9 @@
 ``make book`` runs ``python tools/lite.py`` after Jupyter Book; the site lands in ``_build/html/lite/``.
 It holds the JupyterLite app (from the pinned ``jupyterlite-core`` and ``jupyterlite-pyodide-kernel`` in
 ``requirements-lite.txt``), the Pyodide 0.27.7 runtime and the package files the chapters import, the
-chapters' notebooks and a cnnlib wheel built from this checkout.
+chapters' notebooks and a cnnlib wheel built from this checkout. The Chinese edition's notebooks are in
+``zh/``: the same cells with the prose translated by the chapters' catalogues (``locale/zh_CN``) and a first
+cell that switches the explorers and the figures to Chinese (:func:`edition_notebook`).
 
 Provenance is checked, not trusted:
 
@@ -354,9 +356,12 @@ ROLES = [
 ]
 
 
-def myst_to_jupyter(text: str) -> str:
+def myst_to_jupyter(text: str, words: dict[str, str] | None = None) -> str:
     """The book's MyST markdown as JupyterLab's markdown renders it: admonitions become quotes, dropdowns
-    (solutions) ``<details>`` that stay closed, citations and cross-references plain text."""
+    (solutions) ``<details>`` that stay closed, citations and cross-references plain text. ``words``: the
+    few words this adds (an admonition's default title such as "Note", "click to open") in another
+    language."""
+    words = words or {}
     lines = text.split("\n")
     out: list[str] = []
     i = 0
@@ -387,12 +392,13 @@ def myst_to_jupyter(text: str) -> str:
             body.append(lines[i])
             i += 1
         i += 1
-        inner = myst_to_jupyter("\n".join(body)).strip("\n")
-        title = title.strip() or name.capitalize()
+        inner = myst_to_jupyter("\n".join(body), words).strip("\n")
+        title = title.strip() or words.get(name.capitalize(), name.capitalize())
         if name == "math":
             out.append(f"{indent}$$\n{inner}\n$$")
         elif name == "dropdown" or "dropdown" in options.get("class", ""):
-            out.append(f"{indent}<details><summary><b>{title}</b> (click to open)</summary>\n\n{inner}\n\n</details>")
+            hint = words.get("(click to open)", "(click to open)")
+            out.append(f"{indent}<details><summary><b>{title}</b> {hint}</summary>\n\n{inner}\n\n</details>")
         else:
             quoted = "\n".join(f"{indent}> {line}".rstrip() for line in inner.split("\n"))
             out.append(f"{indent}> **{title}**\n{indent}>\n{quoted}")
@@ -402,22 +408,178 @@ def myst_to_jupyter(text: str) -> str:
     return result
 
 
-def lite_notebook(source: Path) -> dict:
+def lite_notebook(source: Path, nb: dict | None = None, words: dict[str, str] | None = None) -> dict:
     """The chapter as the reader gets it in JupyterLite: the Pyodide kernel; MyST markdown rewritten for
     JupyterLab (:func:`myst_to_jupyter`); the cells the book hides (tag ``remove-cell``) left out.
 
     Those cells are the book's own checks, run by the build and nbval under CPython: they pin the numbers
     the prose quotes, and a network trained by the browser's numpy (other summation orders) can land a
-    tenth of a percent away. The reader's page shows what the book shows, and runs."""
-    nb = json.loads(source.read_text())
+    tenth of a percent away. The reader's page shows what the book shows, and runs. ``nb``: the chapter already
+    read from ``source`` (and translated: :func:`edition_notebook`), changed in place; ``words``: see
+    :func:`myst_to_jupyter`."""
+    nb = json.loads(source.read_text()) if nb is None else nb
     nb.setdefault("metadata", {})["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
                                                    "language": "python"}
     nb["cells"] = [c for c in nb["cells"] if "remove-cell" not in c.get("metadata", {}).get("tags", [])]
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             source_text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            cell["source"] = myst_to_jupyter(source_text)
+            cell["source"] = myst_to_jupyter(source_text, words)
     return nb
+
+
+# --------------------------------------------------------------------------- the Chinese notebooks
+
+#: The translated editions' live notebooks: folder of the lite site -> the locale whose catalogues translate
+#: them, and the files their first cell reads (from locale/<locale>/).
+EDITIONS = {"zh": ("zh_CN", ["figures.json", "figures-cjk.otf"])}
+#: What myst_to_jupyter adds besides the chapter's own text, per edition (admonitions' default titles come
+#: from Sphinx's own catalogue, as on the book's pages).
+EDITION_WORDS = {"zh": {"(click to open)": "（点击展开）"}}
+#: The first cell of a translated notebook: the explorers' labels (cnnlib.widgets.tr) and the figures' text
+#: (cnnlib.figure_language, with the catalogue and CJK font beside the notebook) in the reader's language.
+EDITION_SETUP = {
+    "zh": (
+        "# 中文版：探索器的标签和图中的文字显示为中文（英文版笔记本没有这一格）\n"
+        "import os\n\n"
+        'os.environ.update(CNNLIB_LANG="zh", CNNLIB_FIGURE_CATALOGUE="figures.json",\n'
+        '                  CNNLIB_FIGURE_FONT="figures-cjk.otf")\n'
+        "from cnnlib import figure_language\n\n"
+        "figure_language.install()"
+    ),
+}
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
+LIST_ITEM = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)(.*)$")
+QUOTE = re.compile(r"^(\s*>\s?)(.*)$")
+CODE_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(?![`~{])")
+
+
+def chapter_catalogue(locale: str, chapter: str) -> dict[str, str]:
+    """The chapter's translations, msgid -> msgstr (``locale/<locale>/LC_MESSAGES/notebooks/<chapter>.po``;
+    fuzzy and empty entries left out). Empty when the chapter has no catalogue."""
+    from babel.messages.pofile import read_po
+
+    po = ROOT / "locale" / locale / "LC_MESSAGES" / "notebooks" / f"{chapter}.po"
+    if not po.exists():
+        return {}
+    with po.open("rb") as f:
+        catalogue = read_po(f, locale=locale)
+    return {m.id: m.string for m in catalogue if m.id and m.string and not m.fuzzy}
+
+
+def translate_markdown(text: str, catalogue: dict[str, str]) -> tuple[str, int, list[str]]:
+    """A markdown cell's MyST source with every paragraph, heading, list item, quote, table cell and directive
+    title that ``catalogue`` has replaced by its translation. Keys are what Sphinx's gettext builder extracts:
+    a paragraph's lines joined by single spaces, its inline markup (``**bold**``, ``$x$``, roles) as written.
+    Code, maths and directive options stay as they are, and so does a block without an entry.
+
+    Returns ``(text, translated, missed)``: the new source, how many blocks were translated, and the blocks
+    with words in them that had no entry."""
+    out: list[str] = []
+    done, missed = 0, []
+    block: list[str] = []  # lines of the paragraph being read; its first line's prefix kept apart
+    prefix = ""
+
+    def look_up(key: str) -> str | None:
+        nonlocal done
+        found = catalogue.get(key)
+        if found:
+            done += 1
+        elif re.search(r"[A-Za-z]{2}", key):
+            missed.append(key)
+        return found
+
+    def flush() -> None:
+        nonlocal block, prefix
+        if block:
+            found = look_up(" ".join(line.strip() for line in block))
+            out.extend([prefix + found] if found else [prefix + block[0], *block[1:]])
+        block, prefix = [], ""
+
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        fence = FENCE.match(line)
+        closes = re.match(r"^\s*(:{3,}|`{3,})\s*$", line)
+        code = CODE_FENCE.match(line)
+        if line.strip().startswith("$$") or (code and not closes):
+            flush()  # maths and code, verbatim to their closing line
+            maths = line.strip().startswith("$$")
+            out.append(line)
+            if not (maths and len(line.strip()) > 2 and line.strip().endswith("$$")):
+                i += 1  # to the closing line: one that ends with $$, or that starts with the code fence
+                while i < len(lines) and not (lines[i].rstrip().endswith("$$") if maths
+                                              else lines[i].strip().startswith(code[1])):
+                    out.append(lines[i])
+                    i += 1
+                if i < len(lines):
+                    out.append(lines[i])
+            i += 1
+            continue
+        if not line.strip() or closes or OPTION.match(line) or re.match(r"^\s*\([\w-]+\)=\s*$", line) \
+                or line.lstrip().startswith("<"):
+            flush()
+            out.append(line)
+        elif fence:
+            flush()
+            indent, marks, name, title = fence.groups()
+            title = title.strip()
+            found = look_up(title) if title else None
+            out.append(f"{indent}{marks}{{{name}}} {found or title}".rstrip())
+        elif heading := HEADING.match(line):
+            flush()
+            found = look_up(heading[2])
+            out.append(f"{heading[1]} {found or heading[2]}")
+        elif line.lstrip().startswith("|"):
+            flush()
+            cells = line.split("|")
+            if all(re.fullmatch(r"\s*:?-*:?\s*", c) for c in cells):
+                out.append(line)  # the header's separator row
+            else:
+                out.append("|".join(f" {look_up(c.strip()) or c.strip()} " if c.strip() else c for c in cells))
+        elif item := LIST_ITEM.match(line) or QUOTE.match(line):
+            flush()
+            prefix, block = item[1], [item[2]]
+        else:
+            if not block:
+                prefix = line[: len(line) - len(line.lstrip())]
+            block.append(line.strip() if block else line.lstrip())
+        i += 1
+    flush()
+    return "\n".join(out), done, missed
+
+
+def edition_words(folder: str) -> dict[str, str]:
+    """:data:`EDITION_WORDS` and the admonitions' default titles ("Note" -> 备注) from Sphinx's catalogue."""
+    import gettext
+
+    import sphinx
+
+    locale, _ = EDITIONS[folder]
+    sphinx_words = gettext.translation("sphinx", Path(sphinx.__file__).parent / "locale", [locale], fallback=True)
+    titles = {name.capitalize(): sphinx_words.gettext(name.capitalize()) for name in ADMONITIONS}
+    return {**titles, **EDITION_WORDS[folder]}
+
+
+def edition_notebook(source: Path, folder: str) -> tuple[dict, int, list[str]]:
+    """The live notebook of a translated edition: :func:`lite_notebook` with the markdown translated by the
+    chapter's catalogue (:func:`translate_markdown`) and :data:`EDITION_SETUP` as its first cell. Returns
+    ``(notebook, translated, missed)``."""
+    locale, _ = EDITIONS[folder]
+    catalogue = chapter_catalogue(locale, source.stem)
+    nb = json.loads(source.read_text())
+    done, missed = 0, []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown" and "remove-cell" not in cell.get("metadata", {}).get("tags", []):
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"], n, miss = translate_markdown(text, catalogue)
+            done, missed = done + n, missed + miss
+    nb = lite_notebook(source, nb, edition_words(folder))
+    setup = {"cell_type": "code", "execution_count": None, "id": f"edition-{folder}", "metadata": {},
+             "outputs": [], "source": EDITION_SETUP[folder]}
+    nb["cells"].insert(0, setup)
+    return nb, done, missed
 
 
 def stage_contents() -> list[str]:
@@ -428,6 +590,17 @@ def stage_contents() -> list[str]:
     for source in chapter_notebooks():
         (LITE_CONTENTS / source.name).write_text(json.dumps(lite_notebook(source), indent=1, ensure_ascii=False))
         names.append(source.name)
+    for folder, (locale, files) in EDITIONS.items():
+        (LITE_CONTENTS / folder).mkdir()
+        for name in files:
+            shutil.copy2(ROOT / "locale" / locale / name, LITE_CONTENTS / folder / name)
+        done = missed = 0
+        for source in chapter_notebooks():
+            nb, n, miss = edition_notebook(source, folder)
+            (LITE_CONTENTS / folder / source.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False))
+            names.append(f"{folder}/{source.name}")
+            done, missed = done + n, missed + len(miss)
+        print(f"lite: {folder}/: {done} blocks of prose translated, {missed} left in English")
     return names
 
 

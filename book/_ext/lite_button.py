@@ -24,10 +24,12 @@ HINT = (
 TRANSLATIONS = {
     "zh": (
         "在浏览器中实时运行",
-        "在浏览器中以笔记本形式打开本章（英文版笔记本，代码与本页相同；Pyodide，无需服务器）："
+        "在浏览器中以笔记本形式打开本章（中文讲解，代码与本页相同；Pyodide，无需服务器）："
         "首次启动时下载一次 Python 运行环境，之后由浏览器保存。",
     ),
 }
+#: The folder of the lite site that holds an edition's notebooks (tools/lite.py writes them translated).
+NOTEBOOK_FOLDERS = {"zh": "zh/"}
 
 
 def lite_notebook(app, pagename: str) -> str | None:
@@ -55,7 +57,8 @@ def _add_button(app, pagename, templatename, context, doctree):
         return
     # the lite site is at the site's root: a translated edition (e.g. _build/html/zh) goes up to it
     prefix = site_root_prefix(app.config) if hasattr(app.config, "book_languages") else ""
-    href = prefix + context["pathto"]("lite/notebooks/index.html", 1) + f"?path={notebook}"
+    folder = NOTEBOOK_FOLDERS.get((app.config.language or "en").split("_")[0], "")
+    href = prefix + context["pathto"]("lite/notebooks/index.html", 1) + f"?path={folder}{notebook}"
     end = body.find("</h1>")
     at = end + len("</h1>") if end >= 0 else 0
     context["body"] = body[:at] + button_html(href, app.config.language) + body[at:]
