@@ -332,8 +332,14 @@ def test_pointing_game_hand_cases():
     assert E.pointing_game(maps, masks) == pytest.approx(1 / 3)
     assert E.pointing_game(maps, masks, tolerance=2) == pytest.approx(2 / 3)
     assert E.pointing_game(maps, masks, tolerance=3) == pytest.approx(1.0)
+    assert E.pointing_hits(maps, masks, tolerance=2).tolist() == [True, True, False]
+    empty = masks.copy()
+    empty[0] = False  # no object: never a hit
+    assert E.pointing_hits(maps, empty).tolist() == [False, False, False]
     with pytest.raises(ValueError, match="same shape"):
         E.pointing_game(maps, masks[:2])
+    with pytest.raises(ValueError, match="tolerance must be >= 0"):
+        E.pointing_hits(maps, masks, tolerance=-1)
 
 
 def test_deletion_curve_falls_for_the_right_map():

@@ -464,7 +464,8 @@ def test_chinese_live_notebooks_translate_every_block_and_keep_the_code():
         en = lite.lite_notebook(source)
         assert missed == [] and done > 40, (source.name, missed[:3])
         first = zh["cells"][0]["source"]
-        assert first == lite.EDITION_SETUP["zh"] and "figure_language.install()" in first
+        assert first == lite.edition_setup("zh") and "figure_language.install()" in first
+        assert 'CNNLIB_LANG="zh", CNNLIB_FIGURE_CATALOGUE="figures.json"' in first and '"figures-cjk.otf"' in first
         assert [c["cell_type"] for c in zh["cells"][1:]] == [c["cell_type"] for c in en["cells"]]
         assert [c["source"] for c in zh["cells"][1:] if c["cell_type"] == "code"] == [
             c["source"] for c in en["cells"] if c["cell_type"] == "code"]

@@ -40,6 +40,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import i18n  # the Chinese edition's catalogues and figure files (tools/i18n.py, beside this script)
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 DOWNLOADS = BUILD / ".lite-downloads"
@@ -431,23 +433,29 @@ def lite_notebook(source: Path, nb: dict | None = None, words: dict[str, str] | 
 # --------------------------------------------------------------------------- the Chinese notebooks
 
 #: The translated editions' live notebooks: folder of the lite site -> the locale whose catalogues translate
-#: them, and the files their first cell reads (from locale/<locale>/).
-EDITIONS = {"zh": ("zh_CN", ["figures.json", "figures-cjk.otf"])}
+#: them, and the files their first cell reads (copied beside the notebooks).
+EDITIONS = {"zh": (i18n.LANG, [i18n.FIGURES, i18n.FIGURE_FONT])}
 #: What myst_to_jupyter adds besides the chapter's own text, per edition (admonitions' default titles come
 #: from Sphinx's own catalogue, as on the book's pages).
 EDITION_WORDS = {"zh": {"(click to open)": "（点击展开）"}}
-#: The first cell of a translated notebook: the explorers' labels (cnnlib.widgets.tr) and the figures' text
-#: (cnnlib.figure_language, with the catalogue and CJK font beside the notebook) in the reader's language.
-EDITION_SETUP = {
-    "zh": (
+
+
+def edition_setup(folder: str) -> str:
+    """The first cell of a translated notebook: the explorers' labels (``cnnlib.widgets.tr``) and the figures'
+    text (``cnnlib.figure_language``, with the catalogue and CJK font beside the notebook) in its language."""
+    from cnnlib import figure_language, widgets
+
+    _, (catalogue, font) = EDITIONS[folder]
+    return (
         "# 中文版：探索器的标签和图中的文字显示为中文（英文版笔记本没有这一格）\n"
         "import os\n\n"
-        'os.environ.update(CNNLIB_LANG="zh", CNNLIB_FIGURE_CATALOGUE="figures.json",\n'
-        '                  CNNLIB_FIGURE_FONT="figures-cjk.otf")\n'
+        f'os.environ.update({widgets.LANG_ENV_VAR}="{folder}", {figure_language.CATALOGUE_ENV}="{catalogue.name}",\n'
+        f'                  {figure_language.FONT_ENV}="{font.name}")\n'
         "from cnnlib import figure_language\n\n"
         "figure_language.install()"
-    ),
-}
+    )
+
+
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 LIST_ITEM = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)(.*)$")
 QUOTE = re.compile(r"^(\s*>\s?)(.*)$")
@@ -459,7 +467,7 @@ def chapter_catalogue(locale: str, chapter: str) -> dict[str, str]:
     fuzzy and empty entries left out). Empty when the chapter has no catalogue."""
     from babel.messages.pofile import read_po
 
-    po = ROOT / "locale" / locale / "LC_MESSAGES" / "notebooks" / f"{chapter}.po"
+    po = i18n.LOCALE / locale / "LC_MESSAGES" / "notebooks" / f"{chapter}.po"
     if not po.exists():
         return {}
     with po.open("rb") as f:
@@ -564,7 +572,7 @@ def edition_words(folder: str) -> dict[str, str]:
 
 def edition_notebook(source: Path, folder: str) -> tuple[dict, int, list[str]]:
     """The live notebook of a translated edition: :func:`lite_notebook` with the markdown translated by the
-    chapter's catalogue (:func:`translate_markdown`) and :data:`EDITION_SETUP` as its first cell. Returns
+    chapter's catalogue (:func:`translate_markdown`) and :func:`edition_setup` as its first cell. Returns
     ``(notebook, translated, missed)``."""
     locale, _ = EDITIONS[folder]
     catalogue = chapter_catalogue(locale, source.stem)
@@ -577,7 +585,7 @@ def edition_notebook(source: Path, folder: str) -> tuple[dict, int, list[str]]:
             done, missed = done + n, missed + miss
     nb = lite_notebook(source, nb, edition_words(folder))
     setup = {"cell_type": "code", "execution_count": None, "id": f"edition-{folder}", "metadata": {},
-             "outputs": [], "source": EDITION_SETUP[folder]}
+             "outputs": [], "source": edition_setup(folder)}
     nb["cells"].insert(0, setup)
     return nb, done, missed
 
@@ -590,10 +598,10 @@ def stage_contents() -> list[str]:
     for source in chapter_notebooks():
         (LITE_CONTENTS / source.name).write_text(json.dumps(lite_notebook(source), indent=1, ensure_ascii=False))
         names.append(source.name)
-    for folder, (locale, files) in EDITIONS.items():
+    for folder, (_, files) in EDITIONS.items():
         (LITE_CONTENTS / folder).mkdir()
-        for name in files:
-            shutil.copy2(ROOT / "locale" / locale / name, LITE_CONTENTS / folder / name)
+        for path in files:
+            shutil.copy2(path, LITE_CONTENTS / folder / path.name)
         done = missed = 0
         for source in chapter_notebooks():
             nb, n, miss = edition_notebook(source, folder)
