@@ -69,6 +69,23 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, site_url, name):
     assert width <= 390, f"{name} is {width} px wide at 390 px: {culprits}"
 
 
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_figures_keep_their_shape_on_a_phone(browser, site_url, name):
+    """At 390 px a figure narrowed to the column keeps its aspect ratio (the height follows the width)."""
+    page = _load(browser, site_url, name, width=390, height=844, is_mobile=True)
+    _wait_for_widgets(page)
+    shapes = page.evaluate("""() => Array.from(document.querySelectorAll('.bd-article img'))
+        .filter(i => i.naturalWidth && i.offsetParent !== null && i.getBoundingClientRect().width > 0)
+        .map(i => { const b = i.getBoundingClientRect();
+                    return {shown: b.width / b.height, natural: i.naturalWidth / i.naturalHeight,
+                            width: b.width, alt: (i.getAttribute('alt') || '').slice(-20)}; })""")
+    page.context.close()
+    assert shapes, "no figure found"
+    squashed = [s for s in shapes if abs(s["shown"] / s["natural"] - 1) > 0.02]
+    assert not squashed, f"{len(squashed)} of {len(shapes)} images distorted at 390 px: " + ", ".join(
+        f"{s['alt']} {s['shown']:.2f} vs {s['natural']:.2f}" for s in squashed[:5])
+
+
 # --------------------------------------------------------------------------- the theme's buttons
 
 
