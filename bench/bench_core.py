@@ -18,6 +18,7 @@ import numpy as np
 
 import cnnlib.functional as F
 from cnnlib import data, layers, losses, optim, reference, training
+from cnnlib.matmul import matmul
 
 try:
     import torch
@@ -35,11 +36,37 @@ LAYERS = [  # (name, N, C_in, H, C_out, k, padding)
 ]
 
 
-def print_row(name, ours, theirs):
-    """One line of the table: cnnlib's time, PyTorch's (when installed) and their ratio."""
+def print_row(name, ours, theirs, products=None):
+    """One line of the table: cnnlib's time, PyTorch's (when installed) and their ratio; then the time of
+    cnnlib's matrix products alone and their ratio to PyTorch's whole time (the floor of the first ratio)."""
     ratio = f"{ours / theirs:7.2f}×" if theirs else "      -"
     theirs_ms = f"{theirs * 1e3:10.2f}" if theirs else f"{'-':>10}"
-    print(f"{name:<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}")
+    line = f"{name:<34}{ours * 1e3:10.2f}{theirs_ms}{ratio}"
+    if products is not None:
+        floor = f"{products / theirs:7.2f}×" if theirs else "      -"
+        line += f"{products * 1e3:10.2f}{floor}"
+    print(line)
+
+
+def bench_products(n, c, h, o, k, p, repeat):
+    """The three matrix products of a Conv2d's forward and backward, alone, as cnnlib calls them:
+    y = W·cols, dW = dy·colsᵀ, dcols = Wᵀ·dy (numpy's BLAS does all of them). Whatever im2col, col2im
+    and the layout changes cost comes on top, so cnnlib's time cannot go below this."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+    out = F.conv_output_size(h, k, 1, p)
+    cols = np.ascontiguousarray(F._im2col(x, (k, k), (1, 1), (p, p), (1, 1), (out, out), np.float32))
+    w = rng.standard_normal((o, c * k * k)).astype(np.float32)
+    w_t = np.ascontiguousarray(w.T)
+    dy = rng.standard_normal((o, cols.shape[1])).astype(np.float32)
+    y, dcols = np.empty_like(dy), np.empty_like(cols)
+
+    def products():
+        matmul(w, cols, out=y)
+        matmul(dy, cols.T)
+        matmul(w_t, dy, out=dcols)
+
+    return best_time(products, repeat)
 
 
 def best_time(fn, repeat):
@@ -201,9 +228,11 @@ def main():
     args = parser.parse_args()
     print(f"numpy {np.__version__} ({blas_kernel()})" + (
         f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
-    print(f"\n{'conv forward + backward (float32)':<34}{'cnnlib ms':>10}{'torch ms':>10}{'ratio':>8}")
+    print(f"\n{'conv forward + backward (float32)':<34}{'cnnlib ms':>10}{'torch ms':>10}{'ratio':>8}"
+          f"{'of which':>10}{'products':>8}")
+    print(f"{'':<34}{'':>10}{'':>10}{'':>8}{'products':>10}{'÷ torch':>8}")
     for name, n, c, h, o, k, p in LAYERS:
-        print_row(name, *bench_layer(n, c, h, o, k, p, args.repeat))
+        print_row(name, *bench_layer(n, c, h, o, k, p, args.repeat), bench_products(n, c, h, o, k, p, args.repeat))
     print_row("functional, 64×1×28×28 → 6, k5, p2", *bench_functional(64, 1, 28, 6, 5, 2, args.repeat))
     print_row("Tiny VGG training step, batch 32", *bench_texture_step(max(5, args.repeat // 2)))
 

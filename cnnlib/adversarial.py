@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import explain, losses
+from . import explain, losses, training
 from ._checks import as_float_array, as_int, check_ndim
 
 __all__ = ["input_loss_gradient", "fgsm", "targeted_attack", "predict", "success_rate"]
@@ -60,15 +60,13 @@ def input_loss_gradient(model, x, target):
     return loss, np.asarray(dx)
 
 
-def predict(model, x, batch_size=256) -> np.ndarray:
-    """The predicted class of every image, (N,) int64."""
+def predict(model, x, batch_size=None) -> np.ndarray:
+    """The predicted class of every image, (N,) int64; ``batch_size=None`` picks
+    :func:`cnnlib.training.batch_size_for`. The model's mode and gradients are left as they were."""
     explain._check_model(model)
     x = as_float_array(x, "x")
-    out = []
     with explain.preserved(model):
-        for s in range(0, len(x), batch_size):
-            out.append(np.asarray(model.forward(x[s : s + batch_size])).argmax(axis=1))
-    return np.concatenate(out).astype(np.int64)
+        return training.predict(model, x, batch_size).argmax(axis=1).astype(np.int64)
 
 
 def fgsm(model, x, target, eps, valid_range=(0.0, 1.0)) -> np.ndarray:

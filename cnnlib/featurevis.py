@@ -326,11 +326,14 @@ def feature_visualization(model, layer, channel, steps=256, rng=0, *, n_images=1
     return (out, history) if return_history else out
 
 
-def channel_activations(model, x, layer, batch_size=100) -> np.ndarray:
+def channel_activations(model, x, layer, batch_size=None) -> np.ndarray:
     """The mean activation of every channel of ``layer`` for every image: (N, K) — the objective
-    :func:`feature_visualization` maximises, measured on any images (e.g. test scenes, or visualisations)."""
+    :func:`feature_visualization` maximises, measured on any images (e.g. test scenes, or visualisations).
+    ``batch_size``: images per pass, ``None`` for :func:`cnnlib.training.batch_size_for`."""
     x = as_float_array(x, "x")
     check_ndim(x, 4, "x", "(N, C, H, W)")
+    if batch_size is None:
+        batch_size = training.batch_size_for(x.shape[1:])
     batch_size = as_int(batch_size, "batch_size", 1)
     parts = []
     for start in range(0, len(x), batch_size):

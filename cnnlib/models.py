@@ -298,6 +298,9 @@ def trained_texture_cnn(cache=None, progress=False):
 
 _WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 
+#: ``ignore``: :func:`shipped_weights` points at the weights cache instead (train everything from scratch).
+SHIPPED_WEIGHTS_VARIABLE = "CNNLIB_SHIPPED_WEIGHTS"
+
 
 def shipped_weights(name="texture_cnn") -> str:
     """Path of trained weights shipped inside the package (``cnnlib/weights/<name>.npz``), for
@@ -308,12 +311,20 @@ def shipped_weights(name="texture_cnn") -> str:
     their default arguments, rebuilt by ``python -m cnnlib.models shapes`` / ``digits``), which the browser
     loads in place of a missing cache of the same name (:func:`cache_path`): training the shapes network
     there took 76 s on the machine that builds the book. Under CPython a missing cache is always trained.
+
+    With the environment variable ``CNNLIB_SHIPPED_WEIGHTS=ignore`` this returns :func:`cache_path`
+    ``(name + ".npz")`` instead, so every ``trained_*(cache=shipped_weights(...))`` trains once into the
+    weights cache: ``make book-from-scratch`` builds the whole book that way, to show the shipped weights
+    are only a shortcut.
     """
     path = os.path.join(_WEIGHTS_DIR, f"{name}.npz")
     if not os.path.exists(path):
         available = sorted(f[:-4] for f in os.listdir(_WEIGHTS_DIR)) if os.path.isdir(_WEIGHTS_DIR) else []
         raise ValueError(f"name must be one of the shipped weights {available}, got {name!r}")
-    return path
+    switch = os.environ.get(SHIPPED_WEIGHTS_VARIABLE, "")
+    if switch not in ("", "use", "ignore"):
+        raise ValueError(f"{SHIPPED_WEIGHTS_VARIABLE} must be 'use', 'ignore' or unset, got {switch!r}")
+    return cache_path(f"{name}.npz") if switch == "ignore" else path
 
 
 def _main(argv=None):

@@ -8,7 +8,7 @@ import numpy as np
 
 from .layers import Sequential
 
-__all__ = ["fit", "evaluate", "predict", "one_blas_thread"]
+__all__ = ["fit", "evaluate", "predict", "batch_size_for", "one_blas_thread"]
 
 
 def one_blas_thread():
@@ -33,14 +33,32 @@ def _batches(n, batch_size):
         yield slice(start, start + int(batch_size))
 
 
-def predict(model, x, batch_size=256):
-    """Logits of ``model`` for x (N, ...), in eval mode, by batches. Returns (N, K)."""
+def batch_size_for(sample_shape, numbers=2**18, largest=256) -> int:
+    """How many samples of ``sample_shape`` (one sample's shape, e.g. ``(3, 64, 64)``) to push through a
+    network at once when only the results matter (prediction, evaluation, explanations).
+
+    About ``numbers`` input values per pass, between 1 and ``largest`` samples. Bigger passes are not
+    faster: a convolution's unfolded input is kH·kW times its input, and once that leaves the CPU's cache
+    every pass waits on memory. Measured for Tiny VGG on 64×64 RGB scenes (one BLAS thread, 1,000 scenes):
+    batches of 16 took 0.9 s, of 256 (the old default) 3.6 s. 8×8 digits still go 256 at a time.
+    """
+    per_sample = int(np.prod(sample_shape, dtype=np.int64)) if len(sample_shape) else 1
+    return int(min(largest, max(1, numbers // max(1, per_sample))))
+
+
+def predict(model, x, batch_size=None):
+    """Logits of ``model`` for x (N, ...), in eval mode, by batches. Returns (N, K).
+
+    ``batch_size``: samples per forward pass; ``None`` picks :func:`batch_size_for` ``(x.shape[1:])``.
+    """
     model.eval()
     x = np.asarray(x)
+    if batch_size is None:
+        batch_size = batch_size_for(x.shape[1:])
     return np.concatenate([model.forward(x[b]) for b in _batches(len(x), batch_size)])
 
 
-def evaluate(model, x, y, loss_fn=None, batch_size=256) -> dict:
+def evaluate(model, x, y, loss_fn=None, batch_size=None) -> dict:
     """``{"accuracy": ...}`` (and ``"loss"`` with a loss function) of ``model`` on (x, y), in eval mode."""
     logits = predict(model, x, batch_size)
     out = {"accuracy": float(np.mean(logits.argmax(axis=1) == np.asarray(y)))}

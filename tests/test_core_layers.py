@@ -182,6 +182,23 @@ def test_training_on_digits_reaches_97_percent():
     assert training.predict(model, x_test[:5]).shape == (5, 10)
 
 
+def test_prediction_batches_are_sized_by_the_image():
+    """About 2^18 input numbers per pass, 1 to 256 samples: big images go a few at a time (the unfolded
+    input of a 64×64 RGB batch of 256 is far larger than the cache), digits 256 at a time; the logits do
+    not depend on the batch size."""
+    assert training.batch_size_for((3, 64, 64)) == 21
+    assert training.batch_size_for((1, 8, 8)) == 256
+    assert training.batch_size_for((1, 32, 32)) == 256
+    assert training.batch_size_for((3, 512, 512)) == 1
+    assert training.batch_size_for((3, 64, 64), largest=16) == 16
+    model = digits_model(1)
+    x = np.random.default_rng(0).random((300, 1, 8, 8)).astype(np.float32)
+    np.testing.assert_allclose(training.predict(model, x), training.predict(model, x, batch_size=7),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="batch_size"):
+        training.predict(model, x, batch_size=0)
+
+
 def test_training_is_deterministic():
     x_train, y_train = data.load_digits("train")
     runs = []

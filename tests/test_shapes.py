@@ -147,3 +147,20 @@ def test_a_missing_cache_loads_the_shipped_weights_only_in_the_browser(tmp_path,
         assert models._cached(str(tmp_path / "other.npz"), recipe) is None  # nothing shipped by that name
     else:
         assert hit is None  # CPython trains
+
+
+def test_shipped_weights_can_be_ignored_so_the_book_trains_everything(tmp_path, monkeypatch):
+    """``CNNLIB_SHIPPED_WEIGHTS=ignore`` (make book-from-scratch) sends every shipped-weights path to the
+    weights cache; anything but use/ignore is refused with a message naming the variable."""
+    shipped = models.shipped_weights("shapes_cnn")
+    monkeypatch.setenv("CNNLIB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv(models.SHIPPED_WEIGHTS_VARIABLE, "ignore")
+    assert models.shipped_weights("shapes_cnn") == str(tmp_path / "shapes_cnn.npz")
+    assert models.shipped_weights("texture_cnn") == str(tmp_path / "texture_cnn.npz")
+    with pytest.raises(ValueError, match="shipped weights"):
+        models.shipped_weights("no_such_cnn")  # names are still checked
+    monkeypatch.setenv(models.SHIPPED_WEIGHTS_VARIABLE, "use")
+    assert models.shipped_weights("shapes_cnn") == shipped
+    monkeypatch.setenv(models.SHIPPED_WEIGHTS_VARIABLE, "no")
+    with pytest.raises(ValueError, match="CNNLIB_SHIPPED_WEIGHTS.*'no'"):
+        models.shipped_weights("shapes_cnn")
