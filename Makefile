@@ -70,7 +70,8 @@ vendor: venv
 	$(BIN)/python tools/vendor.py
 
 # Executes every notebook (cached in _build/.jupyter_cache: an unchanged notebook is not re-run) with
-# explorers in static mode, then builds _build/html with warnings as errors.
+# explorers in static mode, two at a time with one BLAS thread each (tools/execute.py), then builds _build/html
+# with warnings as errors.
 # The execution cache only sees the notebooks: it is dropped when cnnlib's source changes, so a page
 # never shows outputs of an older library.
 CNNLIB_HASH := $(shell cat cnnlib/*.py cnnlib/*/*.py | sha256sum | cut -c1-16)
@@ -93,6 +94,8 @@ book: venv vendor cjk-font
 	@hash=$(BOOK_HASH); if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$$hash" ]; then \
 		rm -rf _build/.jupyter_cache _build/zh-twins _build/zh-figure-text-missing.txt; fi
 	@start=$$(date +%s); \
+	env $$($(BIN)/python tools/i18n.py twin-env) CNNLIB_EXPLORER_MODE=static \
+		$(BIN)/python tools/execute.py notebooks/*.ipynb || exit 1; \
 	env $$($(BIN)/python tools/i18n.py twin-env) CNNLIB_EXPLORER_MODE=static \
 		$(BIN)/jupyter-book build . --all -W --keep-going --builder html || exit 1; \
 	echo "book: the English edition in $$(( $$(date +%s) - start )) s"

@@ -147,11 +147,23 @@ def _one_hot(t: np.ndarray, n_classes: int, dtype) -> np.ndarray:
 
 
 def _input_gradient(model, x, t):
-    """(target logits (N,), d target logit / dx). Call inside :func:`preserved`."""
-    logits = model.forward(x)
-    t = _targets(t, len(x), logits.shape[1])
-    dx = model.backward(_one_hot(t, logits.shape[1], logits.dtype))
-    return logits[np.arange(len(x)), t], np.asarray(dx)
+    """(target logits (N,), d target logit / dx), in passes of :func:`_per_pass` images (every image's
+    result is its own, so the passes only bound the memory). Call inside :func:`preserved`."""
+    step = _per_pass(x)
+    picked, grads = None, None
+    for start in range(0, len(x), step):
+        xb = x[start : start + step]
+        logits = model.forward(xb)
+        if picked is None:
+            t = _targets(t, len(x), logits.shape[1])
+            picked = np.empty(len(x), logits.dtype)
+        tb = t[start : start + step]
+        picked[start : start + len(xb)] = logits[np.arange(len(xb)), tb]
+        dx = np.asarray(model.backward(_one_hot(tb, logits.shape[1], logits.dtype)))
+        if grads is None:
+            grads = np.empty((len(x), *dx.shape[1:]), dx.dtype)
+        grads[start : start + len(xb)] = dx
+    return picked, grads
 
 
 # --------------------------------------------------------------------------- looking inside
@@ -416,8 +428,13 @@ def grad_cam(model, x, target, layer, placement="receptive_field") -> np.ndarray
 
 
 def _probabilities(model, x, t):
-    logits = model.forward(x)
-    return F.softmax(logits, axis=1)[np.arange(len(x)), t]
+    """The softmax probability of class t (N,) for every image of x, in passes of :func:`_per_pass` images."""
+    step = _per_pass(x)
+    parts = []
+    for start in range(0, len(x), step):
+        logits = model.forward(x[start : start + step])
+        parts.append(F.softmax(logits, axis=1)[np.arange(len(logits)), t[start : start + step]])
+    return np.concatenate(parts)
 
 
 def occlusion(model, x, target, patch_size=4, stride=2, fill=0.0) -> np.ndarray:

@@ -316,7 +316,7 @@ def render_explanation(image: str, method: str, target: str, network: str = "sha
         raw, mask = raw_all[true_index], masks[true_index]
     t, why = _target_index(target, probs, true_index, list(spec.classes))
     heat = _heat(network, image, version, name, layer, t)
-    hit = None if mask is None else explain.pointing_game(heat[None], mask[None], tolerance=2) == 1.0
+    hit = None if mask is None else bool(explain.pointing_hits(heat[None], mask[None], tolerance=2)[0])
     label = f"Grad-CAM (conv {layer})" if name == "grad-cam" else _LABELS[name]
     h = x1.shape[-1]
     titles = (f"{'your photo' if image == UPLOAD else 'test image'}, {h}×{h}",
@@ -466,7 +466,7 @@ def gallery_figure(raw, maps: dict, masks=None, size: float = 0.95):
             if masks is not None:
                 ax.contour(masks[i], levels=[0.5], colors="white", linewidths=0.6)
                 r, c = np.unravel_index(int(heat.argmax()), heat.shape)
-                hit = explain.pointing_game(heat[None], masks[i][None], tolerance=2) == 1.0
+                hit = bool(explain.pointing_hits(heat[None], masks[i][None], tolerance=2)[0])
                 ax.plot(c, r, "x", color="lime" if hit else "red", markersize=5, markeredgewidth=1.5)
             if i == 0:
                 ax.set_title(name, fontsize=7)
