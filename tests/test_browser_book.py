@@ -86,6 +86,36 @@ def test_figures_keep_their_shape_on_a_phone(browser, site_url, name):
         f"{s['alt']} {s['shown']:.2f} vs {s['natural']:.2f}" for s in squashed[:5])
 
 
+@pytest.mark.parametrize("name", ["notebooks/01_background", "notebooks/05b_photographs",
+                                  "zh/notebooks/05b_photographs"])
+def test_the_overview_keeps_its_drawn_size_on_a_phone(browser, site_url, name):
+    """At 390 px the whole-network overview (and its unit view) is shown at its drawn size, its labels
+    legible, and scrolls sideways inside its card; the page itself does not scroll sideways."""
+    page = _load(browser, site_url, name, width=390, height=844, is_mobile=True)
+    _wait_for_widgets(page)
+    found = page.evaluate("""() => {
+        const root = document.querySelector('.cnn-overview');
+        if (!root) return null;
+        const imgs = [...root.querySelectorAll('.explorer-output img')].filter(i => i.naturalWidth);
+        return {page: document.documentElement.scrollWidth,
+                imgs: imgs.map(i => ({shown: i.getBoundingClientRect().width, drawn: i.naturalWidth / 2})),
+                // the nearest box that scrolls what the picture makes overflow, inside the overview
+                scrolls: imgs.map(i => { let e = i.parentElement;
+                    while (e && e !== root && !(e.scrollWidth > e.clientWidth
+                           && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))) e = e.parentElement;
+                    return !!e && e !== root && i.getBoundingClientRect().width > root.clientWidth; })};
+    }""")
+    if found and found["imgs"]:
+        page.locator(".cnn-overview").first.scroll_into_view_if_needed()
+        screenshot(page, f"phone-overview-{name.replace('/', '-')}")
+    page.context.close()
+    assert found and found["imgs"], f"no overview picture on {name}"
+    assert found["page"] <= 390, f"the page scrolls sideways: {found['page']} px"
+    for img in found["imgs"]:
+        assert abs(img["shown"] - img["drawn"]) <= 1, f"overview shown {img['shown']} px wide, drawn {img['drawn']}"
+    assert all(found["scrolls"]), "each picture wider than the column should scroll sideways inside the overview"
+
+
 # --------------------------------------------------------------------------- the theme's buttons
 
 

@@ -568,7 +568,7 @@ def _build_live(ov: Overview, title, unit_view=True):
     conv_labels = [c.label for c in ov.convs]
     w_input = widgets.Dropdown(options=list(ov.inputs), description=tr("input"),
                                style={"description_width": "initial"})
-    w_layer = widgets.ToggleButtons(options=conv_labels, description=tr("layer"),
+    w_layer = widgets.ToggleButtons(options=[(tr(label), label) for label in conv_labels], description=tr("layer"),
                                     style={"description_width": "initial", "button_width": "auto"})
     w_channel = widgets.IntSlider(0, 0, ov.convs[0].shape[0] - 1, description=tr("channel o"),
                                   style={"description_width": "initial"})
