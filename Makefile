@@ -142,9 +142,10 @@ lite-bench: test-venv
 
 # cnnlib's unit tests on the browser's versions (requirements-browserpins.txt), in a venv of their own;
 # cnnlib comes from the checkout (PYTHONPATH). No torch there: the oracle tests skip, the main run has them.
-# Not the build's own machinery (the book, the wheel, the Chinese edition and its twins: CPython only).
+# Not the build's own machinery (the book, its execution, the wheel, the Chinese edition and its twins: CPython
+# only).
 PINS_TESTS := $(filter-out tests/test_book.py tests/test_browser%.py tests/test_notebooks.py tests/test_lite%.py \
-	tests/test_wheel.py tests/test_i18n.py tests/test_twin_outputs.py,$(wildcard tests/test_*.py))
+	tests/test_wheel.py tests/test_i18n.py tests/test_twin_outputs.py tests/test_execute.py,$(wildcard tests/test_*.py))
 
 test-browserpins: $(PINS_VENV)/.installed
 	env -u NPY_DISABLE_CPU_FEATURES PYTHONPATH=$(CURDIR) $(PINS_VENV)/bin/python -m pytest -q -p no:cacheprovider $(PINS_TESTS)
