@@ -63,7 +63,7 @@ __all__ = [
 def _per_pass(x) -> int:
     """Images per forward pass when a method evaluates many variants of the batch x (N, C, H, W): at most
     128, fewer for big images (:func:`cnnlib.training.batch_size_for`; occlusion of one 64×64 RGB scene
-    took 3.4 s at 128 per pass, 0.7 s at 21)."""
+    took 3.4 s at 128 per pass, 0.7 s at 16 or 32)."""
     return training.batch_size_for(x.shape[1:], largest=128)
 
 

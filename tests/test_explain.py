@@ -193,6 +193,20 @@ def one_pixel_model():
     return L.Sequential(L.Flatten(), lin)
 
 
+def test_big_batches_are_explained_in_passes_with_the_same_results(rng, monkeypatch):
+    """Methods push big batches through the network a few images at a time (memory, not meaning): a batch
+    explained in passes of 4 gives what one image at a time gives."""
+    monkeypatch.setattr(E, "_per_pass", lambda x: 4)
+    model = tiny()
+    x = rng.standard_normal((10, 2, 8, 8))
+    t = rng.integers(0, 3, size=10)
+    one_by_one = np.concatenate([E.saliency(model, x[i : i + 1], t[i : i + 1]) for i in range(10)])
+    np.testing.assert_allclose(E.saliency(model, x, t), one_by_one, rtol=1e-10, atol=1e-12)
+    one_by_one = np.concatenate([E.occlusion(model, x[i : i + 1], t[i : i + 1], patch_size=3, stride=2)
+                                 for i in range(10)])
+    np.testing.assert_allclose(E.occlusion(model, x, t, patch_size=3, stride=2), one_by_one, rtol=1e-10, atol=1e-12)
+
+
 def test_occlusion_finds_the_only_pixel_that_matters():
     m = one_pixel_model()
     xx = np.ones((1, 1, 8, 8))
