@@ -81,8 +81,10 @@ def main(argv=None) -> int:
     # read by each kernel's OpenBLAS at start-up: the kernels inherit this process's environment
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     start = time.perf_counter()
+    print("execute: the networks the chapters share (trained into the weights cache if missing) …", flush=True)
     train_shared_networks()
     trained = time.perf_counter() - start
+    print(f"execute: {len(todo)} notebooks, {args.workers} at a time …", flush=True)
     todo.sort(key=lambda p: -LAST_SECONDS.get(Path(p).name, 0))  # longest first: the kernels finish together
     failed = []
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
@@ -94,7 +96,7 @@ def main(argv=None) -> int:
                 continue
             cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": secs}),
                                         check_validity=False, overwrite=True)
-            print(f"execute: {name} in {secs:.0f} s")
+            print(f"execute: {name} in {secs:.0f} s", flush=True)
     print(f"execute: {len(todo) - len(failed)} of {len(todo)} notebooks in {time.perf_counter() - start:.0f} s "
           f"({args.workers} at a time; {trained:.0f} s of it training the shared networks)")
     return 1 if failed else 0
