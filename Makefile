@@ -93,10 +93,9 @@ BOOK_HASH = $$( (echo $(CNNLIB_HASH); cat locale/zh_CN/figures.json locale/zh_CN
 book: venv vendor cjk-font
 	@hash=$(BOOK_HASH); if [ "$$(cat _build/.cnnlib-hash 2>/dev/null)" != "$$hash" ]; then \
 		rm -rf _build/.jupyter_cache _build/zh-twins _build/zh-figure-text-missing.txt; fi
-	@start=$$(date +%s); \
-	env $$($(BIN)/python tools/i18n.py twin-env) CNNLIB_EXPLORER_MODE=static \
-		$(BIN)/python tools/execute.py notebooks/*.ipynb || exit 1; \
-	env $$($(BIN)/python tools/i18n.py twin-env) CNNLIB_EXPLORER_MODE=static \
+	@start=$$(date +%s); twins=$$($(BIN)/python tools/i18n.py twin-env) || exit 1; \
+	env $$twins CNNLIB_EXPLORER_MODE=static $(BIN)/python tools/execute.py notebooks/*.ipynb || exit 1; \
+	env $$twins CNNLIB_EXPLORER_MODE=static \
 		$(BIN)/jupyter-book build . --all -W --keep-going --builder html || exit 1; \
 	echo "book: the English edition in $$(( $$(date +%s) - start )) s"
 	@echo $(BOOK_HASH) > _build/.cnnlib-hash

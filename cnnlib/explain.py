@@ -429,12 +429,8 @@ def grad_cam(model, x, target, layer, placement="receptive_field") -> np.ndarray
 
 def _probabilities(model, x, t):
     """The softmax probability of class t (N,) for every image of x, in passes of :func:`_per_pass` images."""
-    step = _per_pass(x)
-    parts = []
-    for start in range(0, len(x), step):
-        logits = model.forward(x[start : start + step])
-        parts.append(F.softmax(logits, axis=1)[np.arange(len(logits)), t[start : start + step]])
-    return np.concatenate(parts)
+    logits = training.predict(model, x, batch_size=_per_pass(x))
+    return F.softmax(logits, axis=1)[np.arange(len(x)), t]
 
 
 def occlusion(model, x, target, patch_size=4, stride=2, fill=0.0) -> np.ndarray:

@@ -42,8 +42,8 @@ def batch_size_for(sample_shape, numbers=2**18, largest=256) -> int:
     every pass waits on memory. Measured for Tiny VGG on 64×64 RGB scenes (one BLAS thread, 1,000 scenes):
     batches of 16 took 0.9 s, of 256 (the old default) 3.6 s. 8×8 digits still go 256 at a time.
     """
-    per_sample = int(np.prod(sample_shape, dtype=np.int64)) if len(sample_shape) else 1
-    return int(min(largest, max(1, numbers // max(1, per_sample))))
+    per_sample = max(1, int(np.prod(sample_shape, dtype=np.int64)))
+    return int(min(largest, max(1, numbers // per_sample)))
 
 
 def predict(model, x, batch_size=None):
