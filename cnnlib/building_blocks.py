@@ -30,20 +30,14 @@ def channel_attribution(model, x, layer, target) -> np.ndarray:
     x = explain._check_x(x)
     idx = explain.layer_index(model, layer)
     with explain.preserved(model):
-        a = x
-        for child in model.layers[: idx + 1]:
-            a = child.forward(a)
-        a = np.asarray(a)
+        a = np.asarray(model[: idx + 1].forward(x))
         if a.ndim != 4:
             raise ValueError(f"layer {idx} ({type(model.layers[idx]).__name__}) has no spatial output "
                              f"(shape {a.shape}); channel attribution needs (N, K, h, w)")
-        z = a
-        for child in model.layers[idx + 1 :]:
-            z = child.forward(z)
+        head = model[idx + 1 :]
+        z = head.forward(a)
         t = explain._targets(target, len(x), z.shape[1])
-        g = explain._one_hot(t, z.shape[1], z.dtype)
-        for child in reversed(model.layers[idx + 1 :]):
-            g = child.backward(g)
+        g = head.backward(explain._one_hot(t, z.shape[1], z.dtype))
     return (a.astype(np.float64) * np.asarray(g)).sum(axis=(2, 3))
 
 

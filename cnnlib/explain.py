@@ -175,8 +175,7 @@ def feature_maps(model, x, layer) -> np.ndarray:
     x = _check_x(x)
     idx = layer_index(model, layer)
     with preserved(model):
-        for child in model.layers[: idx + 1]:
-            x = child.forward(x)
+        x = model[: idx + 1].forward(x)
     return np.array(x, copy=True)
 
 
@@ -405,19 +404,14 @@ def grad_cam(model, x, target, layer, placement="receptive_field") -> np.ndarray
         raise ValueError(f"placement must be one of {list(_PLACEMENTS)}, got {placement!r}")
     idx = layer_index(model, layer)
     with preserved(model):
-        a = x
-        for child in model.layers[: idx + 1]:
-            a = child.forward(a)
+        a = model[: idx + 1].forward(x)  # the layer's activations A
         if np.ndim(a) != 4:
             raise ValueError(f"Grad-CAM needs a layer with a spatial output (N, K, h, w); layer {idx} "
                              f"({type(model.layers[idx]).__name__}) gives shape {np.shape(a)}")
-        logits = a
-        for child in model.layers[idx + 1:]:
-            logits = child.forward(logits)
+        head = model[idx + 1 :]  # the layers after it
+        logits = head.forward(a)
         t = _targets(target, len(x), logits.shape[1])
-        g = _one_hot(t, logits.shape[1], logits.dtype)
-        for child in reversed(model.layers[idx + 1:]):
-            g = child.backward(g)
+        g = head.backward(_one_hot(t, logits.shape[1], logits.dtype))  # ∂z_t/∂A
     alpha = np.asarray(g).mean(axis=(2, 3))
     cam = np.maximum(np.einsum("nk,nkij->nij", alpha, a), 0)
     if placement is None:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from . import functional as F
+from . import parallel
 from ._checks import as_float_array, as_int, as_pair, as_single, check_ndim
 
 __all__ = [
@@ -150,28 +151,65 @@ class Conv2d(Layer):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.weight = Parameter(_kaiming_uniform(rng, shape, fan_in, dtype))
         self.bias = Parameter(_kaiming_uniform(rng, (self.out_channels,), fan_in, dtype)) if bias else None
-        self._cols = self._x_shape = None
+        self._cols = self._x_shape = self._parts = None
         self._workspace = {}  # scratch arrays reused between steps (see functional._scratch)
+        self._part_workspaces = {}  # one per part of a batch computed in parts (see cnnlib.parallel)
 
     def forward(self, x):
+        """x (N, C_in, H, W) -> y (N, C_out, H_out, W_out)."""
         bias = None if self.bias is None else self.bias.data
         x, w, b, s, p, d, out_hw = F._conv_args(x, self.weight.data, bias, self.stride, self.padding,
                                                 self.dilation)
-        y, cols = F._conv2d_forward(x, w, b, s, p, d, out_hw, self._workspace)
-        self._cols, self._x_shape = cols, x.shape
+        # a big batch goes through in parts, one per core, when BLAS may use several threads
+        self._parts = parallel.batch_parts(x.shape[0], w[0].size * out_hw[0] * out_hw[1])
+        self._x_shape = x.shape
+        if len(self._parts) > 1:
+            return self._forward_in_parts(x, w, b, s, p, d, out_hw)
+        y, self._cols = F._conv2d_forward(x, w, b, s, p, d, out_hw, self._workspace)
         return y
 
     def backward(self, dy, need_dx=True):
         """Accumulates the parameters' gradients and returns dx (N, C_in, H, W), or None when
         ``need_dx`` is False (the first layer of a network in training: nothing upstream learns)."""
         cols = self._need_cache("_cols")
-        dx, dw, db = F._conv2d_backward(np.asarray(dy), cols, self._x_shape, self.weight.data,
-                                        self.stride, self.padding, self.dilation, need_dx=need_dx,
-                                        workspace=self._workspace)
+        if len(self._parts) > 1:
+            dx, dw, db = self._backward_in_parts(np.asarray(dy), cols, need_dx)
+        else:
+            dx, dw, db = F._conv2d_backward(np.asarray(dy), cols, self._x_shape, self.weight.data,
+                                            self.stride, self.padding, self.dilation, need_dx=need_dx,
+                                            workspace=self._workspace)
         self.weight.grad += dw
         if self.bias is not None:
             self.bias.grad += db
         return dx
+
+    def _forward_in_parts(self, x, w, b, s, p, d, out_hw):
+        """forward, one part of the batch per core (:mod:`cnnlib.parallel`); keeps one cols per part."""
+        y = np.empty((x.shape[0], w.shape[0], *out_hw), dtype=F.common_dtype(x, w, b))
+
+        def part(i, rows):
+            workspace = self._part_workspaces.setdefault(i, {})
+            return F._conv2d_forward(x[rows], w, b, s, p, d, out_hw, workspace, out=y[rows])[1]
+
+        self._cols = parallel.run_parts(part, self._parts)
+        return y
+
+    def _backward_in_parts(self, dy, cols, need_dx):
+        """(dx or None, dweight, dbias) from the parts kept by :meth:`_forward_in_parts`."""
+        dx = np.empty(self._x_shape, dtype=cols[0].dtype) if need_dx else None
+
+        def part(i, rows):
+            x_shape = (rows.stop - rows.start, *self._x_shape[1:])
+            return F._conv2d_backward(dy[rows], cols[i], x_shape, self.weight.data, self.stride,
+                                      self.padding, self.dilation, need_dx=need_dx,
+                                      workspace=self._part_workspaces[i],
+                                      dx_out=None if dx is None else dx[rows])[1:]
+
+        (dw, db), *others = parallel.run_parts(part, self._parts)
+        for dw_part, db_part in others:  # the parameters' gradients sum over the whole batch
+            dw += dw_part
+            db += db_part
+        return dx, dw, db
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -504,8 +542,10 @@ class Sequential(Layer):
         self.layers = list(layers)
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        # BLAS on one thread: big layers use the cores by splitting their batch (see cnnlib.parallel)
+        with parallel.parts_instead_of_blas_threads():
+            for layer in self.layers:
+                x = layer.forward(x)
         return x
 
     def backward(self, dy, need_input_grad=True):
@@ -515,6 +555,10 @@ class Sequential(Layer):
         With ``need_input_grad=False`` (training) the pass stops at the first layer that has parameters,
         and a first Conv2d skips its input gradient: no layer upstream learns from it. Returns None then.
         """
+        with parallel.parts_instead_of_blas_threads():
+            return self._backward(dy, need_input_grad)
+
+    def _backward(self, dy, need_input_grad):
         if need_input_grad:
             for layer in reversed(self.layers):
                 dy = layer.backward(dy)

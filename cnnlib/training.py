@@ -6,6 +6,7 @@ import contextlib
 
 import numpy as np
 
+from . import parallel
 from .layers import Sequential
 
 __all__ = ["fit", "evaluate", "predict", "batch_size_for", "one_blas_thread"]
@@ -89,21 +90,20 @@ class _SplitBatch:
 
     Every thread runs its own copy of the model (its own caches and scratch buffers) whose parameters
     share their arrays with ``model``; numpy releases the GIL inside array operations, so on a 2-core
-    machine two halves of a batch run at once. The gradients of the parts are added in a fixed order, so
-    the result does not depend on thread timing. Returns (loss, correct) of the whole batch; the gradients
-    are left in ``model``'s parameters, ready for the optimizer.
+    machine two halves of a batch run at once (:func:`cnnlib.parallel.run_parts`, BLAS on one thread).
+    The gradients of the parts are added in a fixed order, so the result does not depend on thread
+    timing. Returns (loss, correct) of the whole batch; the gradients are left in ``model``'s parameters,
+    ready for the optimizer.
     """
 
     def __init__(self, model, loss_fn, workers):
         import copy
-        from concurrent.futures import ThreadPoolExecutor
 
         self.models = [model] + [copy.deepcopy(model) for _ in range(workers - 1)]
         for replica in self.models[1:]:
             for mine, theirs in zip(model.parameters(), replica.parameters(), strict=True):
                 theirs.data = mine.data  # the optimizer updates mine.data in place: replicas follow
         self.losses = [loss_fn] + [copy.deepcopy(loss_fn) for _ in range(workers - 1)]
-        self.pool = ThreadPoolExecutor(workers)
 
     def _part(self, k, xb, yb, share):
         net = self.models[k]
@@ -113,9 +113,9 @@ class _SplitBatch:
         return loss * share, correct
 
     def __call__(self, xb, yb):
-        parts = [p for p in np.array_split(np.arange(len(xb)), len(self.models)) if len(p)]
-        jobs = [self.pool.submit(self._part, k, xb[p], yb[p], len(p) / len(xb)) for k, p in enumerate(parts)]
-        results = [j.result() for j in jobs]
+        parts = parallel.split(len(xb), len(self.models))
+        results = parallel.run_parts(
+            lambda k, rows: self._part(k, xb[rows], yb[rows], (rows.stop - rows.start) / len(xb)), parts)
         params = [net.parameters() for net in self.models]
         for k in range(1, len(parts)):
             for mine, theirs in zip(params[0], params[k], strict=True):
@@ -125,9 +125,6 @@ class _SplitBatch:
     def train(self):
         for net in self.models:
             net.train()
-
-    def close(self):
-        self.pool.shutdown()
 
 
 def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_data=None, seed=0,
@@ -190,7 +187,5 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_
             bar.update(1)
     if bar is not None:
         bar.close()
-    if split is not None:
-        split.close()
     model.train()
     return history

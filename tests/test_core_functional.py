@@ -253,3 +253,16 @@ def test_one_d_errors_and_reprs_speak_of_sequences():
         F.max_pool1d_backward(np.zeros((1, 2, 4)), x, 2)
     assert repr(layers.Conv1d(2, 3, 5, rng=0)) == "Conv1d(2, 3, kernel_size=5, stride=1, padding=0, dilation=1)"
     assert repr(layers.MaxPool1d(2)) == "MaxPool1d(kernel_size=2, stride=2, padding=0)"
+
+
+def test_max_pool_backward_keeps_infinite_gradients_at_the_maximum():
+    """The fast path multiplies dy by a mask, which would spread inf·0 = NaN; non-finite dy takes the other."""
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    dy = np.array([[[[np.inf, 1], [np.nan, -2]]]], dtype=np.float32)
+    for stride in (2, 1):  # disjoint and overlapping windows
+        y = F.max_pool2d(x, 2, stride)
+        g = np.ones_like(y)
+        g[..., :2, :2] = dy
+        dx = F.max_pool2d_backward(g, x, 2, stride)
+        assert np.isposinf(dx).sum() == 1 and np.isnan(dx).sum() == 1  # only at the maxima
+        assert np.isposinf(dx[0, 0, 1, 1]) and (dx[np.isfinite(dx)] >= -2).all()

@@ -1042,10 +1042,8 @@ def dense_head(model, x):
     if len(layers) < 2 or not isinstance(layers[-2], Flatten) or not isinstance(layers[-1], Linear):
         raise ValueError(f"model must end with Flatten, Linear; it ends with {[type(m).__name__ for m in layers[-2:]]}")
     model.eval()
-    h = np.asarray(x)
-    for layer in layers[:-1]:
-        h = layer.forward(h)
-    logits = layers[-1].forward(h)
+    h = model[:-1].forward(np.asarray(x))  # as Sequentials: the numbers model.forward gives, to the bit
+    logits = model[-1:].forward(h)
     return h, logits, F.softmax(logits, axis=1)
 
 
