@@ -106,12 +106,14 @@ def _pool(workers):
     with _lock:
         pool = _state.get("pool")
         if pool is None or _state["workers"] < workers or _state["pid"] != os.getpid():
+            if pool is not None and _state["pid"] == os.getpid():
+                pool.shutdown(wait=False)  # its threads finish what they run, then end
             pool = _state["pool"] = concurrent.futures.ThreadPoolExecutor(workers, "cnnlib-part")
             _state["workers"], _state["pid"] = workers, os.getpid()
     return pool
 
 
-def _one_blas_thread(enter):
+def _hold_blas(enter):
     """Entering and leaving a hold or the parts of :func:`run_parts`, which may nest or overlap (callers
     may use threads of their own): the first to enter sets BLAS to one thread, the last to leave restores
     its count."""
@@ -133,11 +135,11 @@ def _one_blas_thread(enter):
 def parts_instead_of_blas_threads():
     """A context in which BLAS uses one thread and layers use the cores it had by splitting big batches
     (:func:`batch_parts`). :class:`cnnlib.layers.Sequential` runs its passes inside it."""
-    _one_blas_thread(True)
+    _hold_blas(True)
     try:
         yield
     finally:
-        _one_blas_thread(False)
+        _hold_blas(False)
 
 
 def _as_part(fn, i, part):
