@@ -261,8 +261,12 @@ def test_dark_mode_has_no_light_slabs(browser, site_url, name):
     _wait_for_widgets(page)
     assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
     slabs = page.evaluate(_LIGHT_SLABS)
+    filters = page.evaluate("""() => [...new Set(Array.from(document.querySelectorAll('.cell_output img'))
+        .filter(i => i.offsetParent !== null).map(i => getComputedStyle(i).filter))]""")
     page.context.close()
     assert not slabs, f"light boxes in dark mode: {sorted(set(slabs))[:8]}"
+    # figures are dimmed, not given more contrast (which clips their colour maps)
+    assert all(f == "brightness(0.88)" for f in filters), filters
 
 
 # --------------------------------------------------------------------------- Chinese without CJK fonts
