@@ -121,7 +121,7 @@ def _hold_blas(enter):
     with _lock:
         if enter:
             if _state["inside"] == 0:
-                _state["threads"] = 1 if blas is None else max(1, int(blas.num_threads))
+                _state["threads"] = blas_threads()
                 if blas is not None:
                     blas.set_num_threads(1)
             _state["inside"] += 1
