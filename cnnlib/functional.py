@@ -172,11 +172,10 @@ def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw, worksp
             cols = slice(j * dw, j * dw + sw * (w_out - 1) + 1, sw)
             dxp[:, rows, cols, :] += dcols[:, i, j]
     dx = dxp[:, ph : ph + h, pw : pw + w, :].transpose(3, 0, 1, 2)
-    if out is not None:
-        np.copyto(out, dx)
-        return out
-    # .copy(), not ascontiguousarray: with N == 1 the latter returns a view of the reused scratch buffer
-    return dx.copy()
+    if out is None:  # a fresh array, never a view of the scratch buffer
+        out = np.empty(dx.shape, dtype=dx.dtype)
+    np.copyto(out, dx)
+    return out
 
 
 def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw, workspace=None, out=None):
@@ -383,8 +382,6 @@ def _max_pool2d_backward(dy, idx, x_shape, kernel, stride, padding, out_hw):
         np.equal(idx, k, out=hit)
         if disjoint and finite:  # windows do not overlap: each input pixel is written once
             np.multiply(dy, hit, out=dxp[:, :, rows, cols])
-        elif disjoint:
-            np.copyto(dxp[:, :, rows, cols], dy, where=hit)
         else:
             dxp[:, :, rows, cols] += dy * hit if finite else np.where(hit, dy, 0)
     return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w])
