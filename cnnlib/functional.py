@@ -156,9 +156,10 @@ def _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype, workspace=No
     return cols.reshape(c * kh * kw, h_out * w_out * n)
 
 
-def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw, workspace=None, out=None):
-    """The adjoint of :func:`_im2col`: add every column back where it came from. Returns (N, C, H, W),
-    written into ``out`` when given."""
+def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw, workspace=None,
+            out=None):
+    """The adjoint of :func:`_im2col`: add every column back where it came from.
+    Returns (N, C, H, W), written into ``out`` when given."""
     n, c, h, w = x_shape
     kh, kw = kernel_hw
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -200,10 +201,10 @@ def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw, workspac
     return out, cols
 
 
-def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_dx=True, workspace=None,
-                     dx_out=None):
-    """Gradients from the saved columns. dy (N, C_out, H_out, W_out) -> (dx or None, dweight, dbias);
-    dx is written into ``dx_out`` when given."""
+def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_dx=True,
+                     workspace=None, dx_out=None):
+    """Gradients from the saved columns. dy (N, C_out, H_out, W_out) -> (dx or None, dweight,
+    dbias); dx is written into ``dx_out`` when given."""
     dtype = cols.dtype
     c_out = weight.shape[0]
     out_hw = dy.shape[2:]
@@ -218,7 +219,8 @@ def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_
         w_t = np.ascontiguousarray(weight.reshape(c_out, -1).T, dtype=dtype)
         dcols = _scratch(workspace, "dcols", (w_t.shape[0], dy_rows.shape[1]), dtype)
         matmul(w_t, dy_rows, out=dcols)
-        dx = _col2im(dcols, x_shape, weight.shape[2:], stride, padding, dilation, out_hw, workspace, dx_out)
+        dx = _col2im(dcols, x_shape, weight.shape[2:], stride, padding, dilation, out_hw,
+                     workspace, out=dx_out)
     return dx, dweight, dbias
 
 
@@ -375,7 +377,7 @@ def _max_pool2d_backward(dy, idx, x_shape, kernel, stride, padding, out_hw):
     ph, pw = padding
     dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dy.dtype)
     disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
-    # dy·hit is much faster than a masked copy, but would turn an inf or NaN in dy into NaN elsewhere
+    # dy·hit is much faster than a masked copy, but turns an inf or NaN in dy into NaN elsewhere
     finite = bool(np.isfinite(dy).all())
     hit = np.empty(dy.shape, dtype=bool)
     for k, rows, cols in _windows(kernel, stride, out_hw):

@@ -171,13 +171,13 @@ class Conv2d(Layer):
     def backward(self, dy, need_dx=True):
         """Accumulates the parameters' gradients and returns dx (N, C_in, H, W), or None when
         ``need_dx`` is False (the first layer of a network in training: nothing upstream learns)."""
-        cols = self._need_cache("_cols")
+        cols, dy = self._need_cache("_cols"), np.asarray(dy)
         if len(self._parts) > 1:
-            dx, dw, db = self._backward_in_parts(np.asarray(dy), cols, need_dx)
+            dx, dw, db = self._backward_in_parts(dy, cols, need_dx)
         else:
-            dx, dw, db = F._conv2d_backward(np.asarray(dy), cols, self._x_shape, self.weight.data,
-                                            self.stride, self.padding, self.dilation, need_dx=need_dx,
-                                            workspace=self._workspace)
+            dx, dw, db = F._conv2d_backward(dy, cols, self._x_shape, self.weight.data,
+                                            self.stride, self.padding, self.dilation,
+                                            need_dx=need_dx, workspace=self._workspace)
         self.weight.grad += dw
         if self.bias is not None:
             self.bias.grad += db
