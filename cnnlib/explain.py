@@ -147,8 +147,9 @@ def _one_hot(t: np.ndarray, n_classes: int, dtype) -> np.ndarray:
 
 
 def _input_gradient(model, x, t):
-    """(target logits (N,), d target logit / dx), in passes of :func:`_per_pass` images (every image's
-    result is its own, so the passes only bound the memory). Call inside :func:`preserved`."""
+    """(target logits (N,), d target logit / dx), in passes of :func:`_per_pass`
+    images (every image's result is its own, so the passes only bound the memory).
+    Call inside :func:`preserved`."""
     step = _per_pass(x)
     picked, grads = None, None
     for start in range(0, len(x), step):
@@ -305,7 +306,7 @@ def integrated_gradients(model, x, target, baseline=None, steps=50) -> np.ndarra
 
 def _guided_relu_backward(layer):
     def backward(dy):
-        # pass back only positive gradients, and only where the forward input was positive
+        # pass back only positive gradients, only where the forward input was positive
         return F.relu_backward(np.maximum(np.asarray(dy), 0), layer._need_cache("_x"))
 
     return backward
@@ -385,15 +386,16 @@ _PLACEMENTS = ("receptive_field", "stretch", None)
 
 
 def grad_cam(model, x, target, layer, placement="receptive_field") -> np.ndarray:
-    r"""Grad-CAM (Selvaraju et al. 2017) at the output :math:`A` (N, K, h, w) of ``layer``:
-    :math:`\alpha_k = \frac1{hw}\sum_{ij} \partial f_c / \partial A_{kij}`,
+    r"""Grad-CAM (Selvaraju et al. 2017) at the output :math:`A` (N, K, h, w) of
+    ``layer``: :math:`\alpha_k = \frac1{hw}\sum_{ij} \partial f_c / \partial A_{kij}`,
     :math:`\mathrm{ReLU}(\sum_k \alpha_k A_k)`, placed on the input's H × W.
 
     Args:
-        placement: ``"receptive_field"`` (default): each unit's value at its receptive field's centre
-            (:func:`upsample_to_input`); ``"stretch"``: the map resized over the whole image
-            (:func:`upsample_bilinear`, what most implementations do; the same for "same"-padded networks);
-            ``None``: the map at the layer's own resolution, (N, h, w).
+        placement: ``"receptive_field"`` (default): each unit's value at its receptive
+            field's centre (:func:`upsample_to_input`); ``"stretch"``: the map resized
+            over the whole image (:func:`upsample_bilinear`, what most implementations
+            do; the same for "same"-padded networks); ``None``: the map at the layer's
+            own resolution, (N, h, w).
 
     Returns:
         (N, H, W), or (N, h, w) for ``placement=None``.
@@ -401,13 +403,16 @@ def grad_cam(model, x, target, layer, placement="receptive_field") -> np.ndarray
     _check_model(model)
     x = _check_x(x)
     if placement not in _PLACEMENTS:
-        raise ValueError(f"placement must be one of {list(_PLACEMENTS)}, got {placement!r}")
+        raise ValueError(
+            f"placement must be one of {list(_PLACEMENTS)}, got {placement!r}")
     idx = layer_index(model, layer)
     with preserved(model):
         a = model[: idx + 1].forward(x)  # the layer's activations A
         if np.ndim(a) != 4:
-            raise ValueError(f"Grad-CAM needs a layer with a spatial output (N, K, h, w); layer {idx} "
-                             f"({type(model.layers[idx]).__name__}) gives shape {np.shape(a)}")
+            kind = type(model.layers[idx]).__name__
+            raise ValueError("Grad-CAM needs a layer with a spatial output "
+                             f"(N, K, h, w); layer {idx} ({kind}) gives shape "
+                             f"{np.shape(a)}")
         head = model[idx + 1 :]  # the layers after it
         logits = head.forward(a)
         t = _targets(target, len(x), logits.shape[1])
@@ -808,11 +813,13 @@ def _rank(a: np.ndarray) -> np.ndarray:
 
 
 def spearman(a, b) -> float:
-    """Spearman rank correlation of two arrays of the same size (flattened): the Pearson correlation of
-    their ranks, ties averaged. A constant array shares no ordering with anything: 0.0."""
+    """Spearman rank correlation of two arrays of the same size (flattened): the
+    Pearson correlation of their ranks, ties averaged. A constant array shares no
+    ordering with anything: 0.0."""
     a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same size, got {a.size} and {b.size}")
+        raise ValueError(
+            f"a and b must have the same size, got {a.size} and {b.size}")
     ra, rb = _rank(a) - (a.size + 1) / 2, _rank(b) - (b.size + 1) / 2
     den = math.sqrt(float((ra * ra).sum() * (rb * rb).sum()))
     return float((ra * rb).sum() / den) if den > 0 else 0.0

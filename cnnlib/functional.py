@@ -134,10 +134,11 @@ def _padded_batch_last(x, padding, dtype, workspace=None):
 
 
 def _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype, workspace=None):
-    """Unfold x (N, C, H, W) into columns (C·kH·kW, H_out·W_out·N), batch index innermost.
+    """Unfold x (N, C, H, W) into columns (C·kH·kW, H_out·W_out·N), batch innermost.
 
-    Row ``(c, i, j)`` holds input channel c at kernel offset (i, j) for every output position and sample,
-    so that ``weight.reshape(C_out, -1) @ cols`` is the whole convolution.
+    Row ``(c, i, j)`` holds input channel c at kernel offset (i, j) for every output
+    position and sample, so that ``weight.reshape(C_out, -1) @ cols`` is the whole
+    convolution.
     """
     kh, kw = kernel_hw
     (sh, sw), (dh, dw) = stride, dilation
@@ -156,8 +157,8 @@ def _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype, workspace=No
     return cols.reshape(c * kh * kw, h_out * w_out * n)
 
 
-def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw, workspace=None,
-            out=None):
+def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw,
+            workspace=None, out=None):
     """The adjoint of :func:`_im2col`: add every column back where it came from.
     Returns (N, C, H, W), written into ``out`` when given."""
     n, c, h, w = x_shape
@@ -165,7 +166,8 @@ def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw, worksp
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     h_out, w_out = out_hw
     dcols = dcols.reshape(c, kh, kw, h_out, w_out, n)
-    dxp = _scratch(workspace, "dx_padded", (c, h + 2 * ph, w + 2 * pw, n), dcols.dtype)
+    padded_shape = (c, h + 2 * ph, w + 2 * pw, n)
+    dxp = _scratch(workspace, "dx_padded", padded_shape, dcols.dtype)
     dxp.fill(0)
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (h_out - 1) + 1, sh)
@@ -179,18 +181,22 @@ def _col2im(dcols, x_shape, kernel_hw, stride, padding, dilation, out_hw, worksp
     return out
 
 
-def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw, workspace=None, out=None):
-    """Checked arguments in, (y, cols) out: cols is kept by layers for the backward pass.
+def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw,
+                    workspace=None, out=None):
+    """Checked arguments in, (y, cols) out: layers keep cols for the backward pass.
 
-    ``workspace``: an optional dict in which big scratch arrays are kept between calls (see _scratch);
-    the returned cols then lives in it until the next call. ``out``: an (N, C_out, H_out, W_out) array to
-    write y into (a layer computing its batch in parts passes each part's slice).
+    ``workspace``: an optional dict in which big scratch arrays are kept between
+    calls (see _scratch); the returned cols then lives in it until the next call.
+    ``out``: an (N, C_out, H_out, W_out) array to write y into (a layer computing its
+    batch in parts passes each part's slice).
     """
     dtype = common_dtype(x, weight, bias)
     c_out = weight.shape[0]
-    cols = _im2col(x, weight.shape[2:], stride, padding, dilation, out_hw, dtype, workspace)
+    kernel_hw = weight.shape[2:]
+    cols = _im2col(x, kernel_hw, stride, padding, dilation, out_hw, dtype, workspace)
     y = _scratch(workspace, "y_rows", (c_out, cols.shape[1]), dtype)
-    matmul(weight.reshape(c_out, -1).astype(dtype, copy=False), cols, out=y)  # (C_out, H_out·W_out·N)
+    w_rows = weight.reshape(c_out, -1).astype(dtype, copy=False)
+    matmul(w_rows, cols, out=y)  # (C_out, H_out·W_out·N)
     y = y.reshape(c_out, out_hw[0], out_hw[1], x.shape[0]).transpose(3, 0, 1, 2)
     if out is None:  # a fresh array, never a view of the scratch buffer
         out = np.empty(y.shape, dtype=dtype)
@@ -201,10 +207,10 @@ def _conv2d_forward(x, weight, bias, stride, padding, dilation, out_hw, workspac
     return out, cols
 
 
-def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_dx=True,
-                     workspace=None, dx_out=None):
-    """Gradients from the saved columns. dy (N, C_out, H_out, W_out) -> (dx or None, dweight,
-    dbias); dx is written into ``dx_out`` when given."""
+def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation,
+                     need_dx=True, workspace=None, dx_out=None):
+    """Gradients from the saved columns. dy (N, C_out, H_out, W_out) ->
+    (dx or None, dweight, dbias); dx is written into ``dx_out`` when given."""
     dtype = cols.dtype
     c_out = weight.shape[0]
     out_hw = dy.shape[2:]
@@ -215,12 +221,12 @@ def _conv2d_backward(dy, cols, x_shape, weight, stride, padding, dilation, need_
     dbias = dy_rows.sum(axis=1)
     dx = None
     if need_dx:
-        # a contiguous Wᵀ lets BLAS take its fastest path for this, the largest product
+        # a contiguous Wᵀ lets BLAS take its fastest path for the largest product
         w_t = np.ascontiguousarray(weight.reshape(c_out, -1).T, dtype=dtype)
         dcols = _scratch(workspace, "dcols", (w_t.shape[0], dy_rows.shape[1]), dtype)
         matmul(w_t, dy_rows, out=dcols)
-        dx = _col2im(dcols, x_shape, weight.shape[2:], stride, padding, dilation, out_hw,
-                     workspace, out=dx_out)
+        dx = _col2im(dcols, x_shape, weight.shape[2:], stride, padding, dilation,
+                     out_hw, workspace, out=dx_out)
     return dx, dweight, dbias
 
 
@@ -377,12 +383,13 @@ def _max_pool2d_backward(dy, idx, x_shape, kernel, stride, padding, out_hw):
     ph, pw = padding
     dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dy.dtype)
     disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
-    # dy·hit is much faster than a masked copy, but turns an inf or NaN in dy into NaN elsewhere
+    # dy·hit is much faster than a masked copy, but it turns an inf or NaN in dy
+    # into NaN elsewhere
     finite = bool(np.isfinite(dy).all())
     hit = np.empty(dy.shape, dtype=bool)
     for k, rows, cols in _windows(kernel, stride, out_hw):
         np.equal(idx, k, out=hit)
-        if disjoint and finite:  # windows do not overlap: each input pixel is written once
+        if disjoint and finite:  # windows never overlap: each pixel is written once
             np.multiply(dy, hit, out=dxp[:, :, rows, cols])
         else:
             dxp[:, :, rows, cols] += dy * hit if finite else np.where(hit, dy, 0)
@@ -512,7 +519,9 @@ def linear(x, weight, bias=None):
 
 
 def linear_backward(dy, x, weight):
-    """Gradients of :func:`linear`: dy (N, out) -> (dx (N, in), dweight (out, in), dbias (out,))."""
+    """Gradients of :func:`linear`.
+
+    dy (N, out) -> (dx (N, in), dweight (out, in), dbias (out,))."""
     return matmul(dy, weight), matmul(dy.T, x), dy.sum(axis=0)
 
 

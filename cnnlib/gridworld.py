@@ -162,8 +162,9 @@ def make_dataset(n, size=6, n_walls=2, seed=0):
 
 
 def policy_cnn(size=6, channels=8, rng=0):
-    """The policy's eyes and brain: conv 3→C (3×3, pad 1) – ReLU – conv C→C (3×3, pad 1) – ReLU –
-    flatten – linear → 4 move scores. Padding keeps the frame size, so every cell keeps a feature vector."""
+    """The policy's eyes and brain: conv 3→C (3×3, pad 1) – ReLU – conv C→C (3×3,
+    pad 1) – ReLU – flatten – linear → 4 move scores. Padding keeps the frame size, so
+    every cell keeps a feature vector."""
     rng = L.as_generator(rng)
     size = as_int(size, "size", 3)
     c = as_int(channels, "channels", 1)

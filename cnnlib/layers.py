@@ -129,6 +129,18 @@ def _kaiming_uniform(rng, shape, fan_in, dtype):
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
+def _conv_repr(layer, kernel_size, stride, padding, dilation) -> str:
+    """PyTorch's wording: padding, dilation and bias only when they differ from their defaults."""
+    text = f"{layer.in_channels}, {layer.out_channels}, kernel_size={kernel_size}, stride={stride}"
+    if np.any(np.asarray(padding) != 0):
+        text += f", padding={padding}"
+    if np.any(np.asarray(dilation) != 1):
+        text += f", dilation={dilation}"
+    if layer.bias is None:
+        text += ", bias=False"
+    return text
+
+
 class Conv2d(Layer):
     """2-D convolution layer. x (N, C_in, H, W) -> (N, C_out, H_out, W_out).
 
@@ -169,15 +181,16 @@ class Conv2d(Layer):
         return y
 
     def backward(self, dy, need_dx=True):
-        """Accumulates the parameters' gradients and returns dx (N, C_in, H, W), or None when
-        ``need_dx`` is False (the first layer of a network in training: nothing upstream learns)."""
+        """Accumulates the parameters' gradients and returns dx (N, C_in, H, W), or
+        None when ``need_dx`` is False (the first layer of a network in training:
+        nothing upstream learns)."""
         cols, dy = self._need_cache("_cols"), np.asarray(dy)
         if len(self._parts) > 1:
             dx, dw, db = self._backward_in_parts(dy, cols, need_dx)
         else:
-            dx, dw, db = F._conv2d_backward(dy, cols, self._x_shape, self.weight.data,
-                                            self.stride, self.padding, self.dilation,
-                                            need_dx=need_dx, workspace=self._workspace)
+            dx, dw, db = F._conv2d_backward(
+                dy, cols, self._x_shape, self.weight.data, self.stride, self.padding,
+                self.dilation, need_dx=need_dx, workspace=self._workspace)
         self.weight.grad += dw
         if self.bias is not None:
             self.bias.grad += db
@@ -212,8 +225,7 @@ class Conv2d(Layer):
         return dx, dw, db
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}")
+        return _conv_repr(self, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def config(self):
         return dict(in_channels=self.in_channels, out_channels=self.out_channels,
@@ -258,8 +270,7 @@ class Conv1d(Conv2d):
         return dx[:, :, 0, :]
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[1]}, "
-                f"stride={self.stride[1]}, padding={self.padding[1]}, dilation={self.dilation[1]}")
+        return _conv_repr(self, self.kernel_size[1], self.stride[1], self.padding[1], self.dilation[1])
 
     def config(self):
         c = super().config()

@@ -40,7 +40,8 @@ def _output_size(size, window, stride, padding, name):
 
 
 def convolution(image, kernel, stride=1, padding=0):
-    """2-D cross-correlation of one image with one kernel, by two loops over output positions.
+    """2-D cross-correlation of one image with one kernel, by two loops over output
+    positions.
 
     image: (H, W), kernel: (kH, kW) -> (H_out, W_out). Zero padding *is* applied here.
     """
@@ -53,7 +54,8 @@ def convolution(image, kernel, stride=1, padding=0):
     out = np.zeros((out_h, out_w), dtype=np.result_type(image, kernel))
     for i in range(out_h):
         for j in range(out_w):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
+            window = padded[i * stride : i * stride + kh,
+                            j * stride : j * stride + kw]
             out[i, j] = np.sum(window * kernel)
     return out
 
@@ -90,7 +92,8 @@ def avg_pooling(image, pool_size=2, stride=2, padding=0):
 
 
 def article_convolution(input, kernel, stride=1, padding=0):  # noqa: A002
-    """The article's §4.1 code, verbatim. Defect: counts padding in the output size but never pads."""
+    """The article's §4.1 code, verbatim. Defect: counts padding in the output size
+    but never pads."""
     input_height, input_width = input.shape[:2]
     kernel_height, kernel_width = kernel.shape[:2]
     output_height = (input_height + 2 * padding - kernel_height) // stride + 1
@@ -99,13 +102,15 @@ def article_convolution(input, kernel, stride=1, padding=0):  # noqa: A002
     for i in range(output_height):
         for j in range(output_width):
             output[i, j] = np.sum(
-                input[i * stride : i * stride + kernel_height, j * stride : j * stride + kernel_width] * kernel
+                input[i * stride : i * stride + kernel_height,
+                      j * stride : j * stride + kernel_width] * kernel
             )
     return output
 
 
 def article_max_pooling(input, pool_size=2, stride=2, padding=0):  # noqa: A002
-    """The article's §4.2 code, verbatim. Same padding defect as ``article_convolution``."""
+    """The article's §4.2 code, verbatim. Same padding defect as
+    ``article_convolution``."""
     input_height, input_width = input.shape[:2]
     output_height = (input_height + 2 * padding - pool_size) // stride + 1
     output_width = (input_width + 2 * padding - pool_size) // stride + 1
@@ -113,14 +118,17 @@ def article_max_pooling(input, pool_size=2, stride=2, padding=0):  # noqa: A002
     for i in range(output_height):
         for j in range(output_width):
             output[i, j] = np.max(
-                input[i * stride : i * stride + pool_size, j * stride : j * stride + pool_size]
+                input[i * stride : i * stride + pool_size,
+                      j * stride : j * stride + pool_size]
             )
     return output
 
 
-def article_backward_propagation(input, output, loss_function, learning_rate):  # noqa: A002
-    """The article's §4.3 code, verbatim. Defect: it changes the *input pixels* in place; real
-    backpropagation changes the parameters, with gradients from the chain rule. Returns None."""
+def article_backward_propagation(input, output, loss_function,  # noqa: A002
+                                 learning_rate):
+    """The article's §4.3 code, verbatim. Defect: it changes the *input pixels* in
+    place; real backpropagation changes the parameters, with gradients from the chain
+    rule. Returns None."""
     gradients = loss_function(input, output)
     input_height, input_width = input.shape[:2]
     output_height, output_width = output.shape[:2]

@@ -124,10 +124,12 @@ def decode(x, alphabet=ALPHABET) -> list[str]:
 
 
 def motif_cnn(n_letters=12, n_classes=4, length=20, n_kernels=8, width=3, rng=0):
-    """Conv1d(letters → n_kernels, width) – ReLU – global max pool – Linear(n_kernels → classes).
+    """Conv1d(letters → n_kernels, width) – ReLU – global max pool –
+    Linear(n_kernels → classes).
 
-    The global max pool (a MaxPool1d as wide as the whole sequence) keeps, for each kernel, its best
-    match anywhere in the string: the network asks "does this trigram occur?", wherever it is.
+    The global max pool (a MaxPool1d as wide as the whole sequence) keeps, for each
+    kernel, its best match anywhere in the string: the network asks "does this trigram
+    occur?", wherever it is.
     """
     rng = L.as_generator(rng)
     l_out = as_int(length, "length", 1) - as_int(width, "width", 1) + 1

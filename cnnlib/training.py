@@ -127,32 +127,36 @@ class _SplitBatch:
             net.train()
 
 
-def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_data=None, seed=0,
-        progress=True, workers=1) -> dict:
+def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32,
+        validation_data=None, seed=0, progress=True, workers=1) -> dict:
     """Train with mini-batches shuffled from ``seed``; returns per-epoch lists.
 
     Args:
         x: (N, ...) inputs; y: (N,) integer labels.
         validation_data: optional (x_val, y_val), evaluated after each epoch.
         progress: show a ``tqdm.auto`` progress bar (terminal or notebook).
-        workers: split every mini-batch into this many parts computed by as many threads (a
-            :class:`~cnnlib.layers.Sequential` model only). The sum of the parts' gradients equals the
-            batch's gradient up to float rounding, so the result depends on ``workers``, not on timing.
+        workers: split every mini-batch into this many parts computed by as many
+            threads (a :class:`~cnnlib.layers.Sequential` model only). The sum of the
+            parts' gradients equals the batch's gradient up to float rounding, so the
+            result depends on ``workers``, not on timing.
 
     Returns:
-        ``{"loss": [...], "accuracy": [...]}`` (training loss and accuracy, averaged over the epoch's
-        batches) plus ``"val_loss"`` and ``"val_accuracy"`` with validation data.
+        ``{"loss": [...], "accuracy": [...]}`` (training loss and accuracy, averaged
+        over the epoch's batches) plus ``"val_loss"`` and ``"val_accuracy"`` with
+        validation data.
     """
     x, y = np.asarray(x), np.asarray(y)
     if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+        raise ValueError(
+            f"x and y must have the same length, got {len(x)} and {len(y)}")
     rng = np.random.default_rng(seed)
     history = {"loss": [], "accuracy": []}
     if validation_data is not None:
         history.update(val_loss=[], val_accuracy=[])
     workers = int(workers)
     if workers < 1 or (workers > 1 and not isinstance(model, Sequential)):
-        raise ValueError(f"workers must be 1, or >= 1 with a Sequential model, got {workers}")
+        raise ValueError(
+            f"workers must be 1, or >= 1 with a Sequential model, got {workers}")
     split = _SplitBatch(model, loss_fn, workers) if workers > 1 else None
     bar = None
     if progress:
@@ -176,7 +180,8 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs=1, batch_size=32, validation_
             total_correct += correct
         history["loss"].append(total_loss / len(x))
         history["accuracy"].append(total_correct / len(x))
-        postfix = {"loss": f"{history['loss'][-1]:.3f}", "acc": f"{history['accuracy'][-1]:.3f}"}
+        postfix = {"loss": f"{history['loss'][-1]:.3f}",
+                   "acc": f"{history['accuracy'][-1]:.3f}"}
         if validation_data is not None:
             val = evaluate(model, *validation_data, loss_fn=loss_fn)
             history["val_loss"].append(val["loss"])

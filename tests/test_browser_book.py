@@ -38,21 +38,22 @@ def _wait_for_widgets(page):
 
 # --------------------------------------------------------------------------- code and page width
 
-_OVERFLOWING_CODE = """() => Array.from(document.querySelectorAll('div.cell_input pre, div.cell_input .highlight pre'))
+_OVERFLOWING_CODE = """() => Array.from(document.querySelectorAll('div.cell_input pre, div.cell_output pre'))
     .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
     .map(p => ({width: p.clientWidth, needed: p.scrollWidth,
                 line: p.innerText.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '')}))"""
 
 
 @pytest.mark.parametrize("name", CHAPTER_PAGES)
-def test_no_code_cell_overflows_at_1280(browser, site_url, name):
-    """At a 1280x800 window every input cell's code fits its box: no horizontal scrolling."""
+def test_no_code_or_printed_text_overflows_at_1280(browser, site_url, name):
+    """At a 1280x800 window every input cell's code and every printed output (library source
+    included) fits its box: no horizontal scrolling."""
     page = _load(browser, site_url, name, width=1280, height=800)
-    total = page.locator("div.cell_input pre").count()
+    total = page.locator("div.cell_input pre, div.cell_output pre").count()
     wide = page.evaluate(_OVERFLOWING_CODE)
-    print(f"{name}: {len(wide)} of {total} code cells overflow at 1280 px")
+    print(f"{name}: {len(wide)} of {total} code and text boxes overflow at 1280 px")
     page.context.close()
-    assert not wide, f"{len(wide)} of {total} code cells need sideways scrolling, e.g. " + "; ".join(
+    assert not wide, f"{len(wide)} of {total} code and text boxes scroll sideways, e.g. " + "; ".join(
         f"{w['needed']}>{w['width']} px: {w['line'][:90]!r}" for w in wide[:5])
 
 

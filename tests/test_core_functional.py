@@ -251,7 +251,9 @@ def test_one_d_errors_and_reprs_speak_of_sequences():
         F.max_pool1d(x, 2, padding=2)
     with pytest.raises(ValueError, match=r"dy must have the output's shape \(1, 2, 3\)"):
         F.max_pool1d_backward(np.zeros((1, 2, 4)), x, 2)
-    assert repr(layers.Conv1d(2, 3, 5, rng=0)) == "Conv1d(2, 3, kernel_size=5, stride=1, padding=0, dilation=1)"
+    assert repr(layers.Conv1d(2, 3, 5, rng=0)) == "Conv1d(2, 3, kernel_size=5, stride=1)"
+    assert (repr(layers.Conv1d(2, 3, 5, padding=2, dilation=2, bias=False, rng=0))
+            == "Conv1d(2, 3, kernel_size=5, stride=1, padding=2, dilation=2, bias=False)")
     assert repr(layers.MaxPool1d(2)) == "MaxPool1d(kernel_size=2, stride=2, padding=0)"
 
 

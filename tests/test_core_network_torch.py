@@ -57,3 +57,10 @@ def test_float32_network_close_to_torch(torch):
     out = ours(x)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, theirs(torch.tensor(x)).detach().numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_conv2d_is_printed_in_pytorchs_words(torch):
+    """A printed network reads as PyTorch's would: padding, dilation and bias only when not the default."""
+    for args, kw in [((1, 16, 3), {}), ((16, 32, 3), dict(padding=1)),
+                     ((4, 6, (3, 2)), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), bias=False))]:
+        assert repr(layers.Conv2d(*args, **kw, rng=0)) == repr(torch.nn.Conv2d(*args, **kw))

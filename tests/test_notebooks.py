@@ -3,6 +3,9 @@ README "Writing chapters". (nbval runs them in a fresh kernel: `make notebooks`.
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -47,6 +50,45 @@ def test_chapter_conventions(stem):
     assert checks, f"{stem}: assert the numbers that matter in a cell tagged {HIDDEN_TAG!r}"
     assert all(c.cell_type == "code" for c in checks)
     assert any("assert" in c.source for c in checks)
+
+
+#: Characters of a code line that fit the book's code and output boxes at a 1280x800 window (a 736-px
+#: text column, 14-px monospace: 87 characters; one spare). tests/test_browser_book.py measures the boxes.
+PRINTED_SOURCE_WIDTH = 86
+
+
+def _printed_sources(path):
+    """(expression, source) of every ``inspect.getsource(<name>)`` a chapter prints, resolved through the
+    notebook's own ``import``/``from cnnlib import ... as ...`` lines."""
+    cells = nbformat.read(path, as_version=4).cells
+    code = "\n".join(c.source for c in cells if c.cell_type == "code")
+    tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.update({a.asname or a.name: (node.module, a.name) for a in node.names})
+        elif isinstance(node, ast.Import):
+            names.update({a.asname or a.name: (a.name, None) for a in node.names})
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "inspect.getsource":
+            first, *rest = ast.unparse(node.args[0]).split(".")
+            module, attribute = names[first]
+            obj = importlib.import_module(module)
+            if attribute is not None:  # a submodule (imported here if need be) or a name in the module
+                obj = getattr(obj, attribute, None) or importlib.import_module(f"{module}.{attribute}")
+            for part in rest:
+                obj = getattr(obj, part)
+            yield ast.unparse(node.args[0]), inspect.getsource(obj)
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_printed_library_source_fits_the_code_box(path):
+    """Library code a chapter prints (``inspect.getsource``) is read in the book's output box: no line of
+    it may need sideways scrolling at 1280 px, although the library's own limit is 120 columns."""
+    wide = [f"{name}: {len(line)} chars: {line.strip()[:60]!r}"
+            for name, source in _printed_sources(path)
+            for line in source.splitlines() if len(line) > PRINTED_SOURCE_WIDTH]
+    assert not wide, f"{len(wide)} printed lines are over {PRINTED_SOURCE_WIDTH} characters: " + "; ".join(wide[:6])
 
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

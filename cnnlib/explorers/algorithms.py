@@ -47,23 +47,26 @@ __all__ = [
 
 
 def conv2d_formula(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """The cross-correlation formula evaluated literally, one output value at a time (slow; for checking).
+    """The cross-correlation formula evaluated literally, one output value at a time
+    (slow; for checking)::
 
-    ``y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v x_pad[n, c, i·s_h + u·d_h, j·s_w + v·d_w] · w[o, c, u, v]``
+        y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v x_pad[n, c, i·s_h + u·d_h, j·s_w + v·d_w]
+                                           · w[o, c, u, v]
 
     Args:
         x: (N, C_in, H, W).  weight: (C_out, C_in, kH, kW).  bias: (C_out,) or None.
         stride, padding, dilation: an int or an (h, w) pair.
 
     Returns:
-        y: (N, C_out, H_out, W_out), as :func:`cnnlib.functional.conv2d` would give it.
+        y: (N, C_out, H_out, W_out), as :func:`cnnlib.functional.conv2d` gives it.
     """
     x = as_float_array(x, "x")
     weight = as_float_array(weight, "weight")
     check_ndim(x, 4, "x", "(N, C_in, H, W)")
     check_ndim(weight, 4, "weight", "(C_out, C_in, kH, kW)")
     if weight.shape[1] != x.shape[1]:
-        raise ValueError(f"weight has C_in={weight.shape[1]} but x has C={x.shape[1]}; allowed: equal")
+        raise ValueError(f"weight has C_in={weight.shape[1]} but x has "
+                         f"C={x.shape[1]}; allowed: equal")
     (sh, sw), (ph, pw), (dh, dw) = spd = _triple(stride, padding, dilation)
     c_out, _, kh, kw = weight.shape
     n = x.shape[0]
@@ -74,7 +77,8 @@ def conv2d_formula(x, weight, bias=None, stride=1, padding=0, dilation=1):
         for o in range(c_out):
             for i in range(h_out):
                 for j in range(w_out):
-                    # the receptive field: every d-th pixel from (i·s, j·s), kH×kW of them, all channels
+                    # the receptive field: every d-th pixel from (i·s, j·s),
+                    # kH×kW of them, all channels
                     rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
                     cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
                     window = xp[b, :, rows, cols]
@@ -123,23 +127,30 @@ def _check_grad_args(dy, weight_or_x, name):
 
 
 def conv2d_input_grad(dy, weight, input_size, stride=1, padding=0, dilation=1):
-    """∂L/∂x of a convolution as a *full correlation with the flipped kernel*, built from one conv2d call.
+    """∂L/∂x of a convolution as a *full correlation with the flipped kernel*, built
+    from one conv2d call::
 
-    ``∂L/∂x_pad[n, c, p, q] = Σ_o Σ_u Σ_v dy_s[n, o, p − u·d_h, q − v·d_w] · w[o, c, u, v]``
+        ∂L/∂x_pad[n, c, p, q] = Σ_o Σ_u Σ_v dy_s[n, o, p − u·d_h, q − v·d_w]
+                                            · w[o, c, u, v]
 
-    where ``dy_s`` is ∂L/∂y with ``s − 1`` zeros inserted between its values (the stride undone). Written
-    as a correlation, this is ``conv2d`` of ``dy_s`` padded by ``d·(k − 1)`` (a *full* correlation) with the
-    kernel flipped by 180° and its in/out channels swapped, at the same dilation. Rows and columns of the
-    input that no window reached (when the stride does not divide evenly) get zero; the padding is cut off.
+    where ``dy_s`` is ∂L/∂y with ``s − 1`` zeros inserted between its values (the
+    stride undone). Written as a correlation, this is ``conv2d`` of ``dy_s`` padded by
+    ``d·(k − 1)`` (a *full* correlation) with the kernel flipped by 180° and its
+    in/out channels swapped, at the same dilation. Rows and columns of the input that
+    no window reached (when the stride does not divide evenly) get zero; the padding
+    is cut off.
 
     Args:
-        dy: (N, C_out, H_out, W_out), the gradient of the loss with respect to the output.
+        dy: (N, C_out, H_out, W_out), the gradient of the loss with respect to the
+            output.
         weight: (C_out, C_in, kH, kW).
-        input_size: (H, W) of the forward pass's input (the output alone does not determine it when s > 1).
+        input_size: (H, W) of the forward pass's input (the output alone does not
+            determine it when s > 1).
         stride, padding, dilation: as in the forward pass.
 
     Returns:
-        dx: (N, C_in, H, W), equal to the first item of :func:`cnnlib.functional.conv2d_backward`.
+        dx: (N, C_in, H, W), equal to the first item of
+        :func:`cnnlib.functional.conv2d_backward`.
     """
     dy, weight = _check_grad_args(dy, weight, "weight")
     (sh, sw), (ph, pw), (dh, dw) = spd = _triple(stride, padding, dilation)
@@ -148,17 +159,21 @@ def conv2d_input_grad(dy, weight, input_size, stride=1, padding=0, dilation=1):
     out_hw = _out_hw((h, w), (kh, kw), *spd)
     if dy.shape[1] != c_out or dy.shape[2:] != out_hw:
         raise ValueError(
-            f"dy must have shape (N, {c_out}, {out_hw[0]}, {out_hw[1]}) for input_size {(h, w)}, got {dy.shape}"
+            f"dy must have shape (N, {c_out}, {out_hw[0]}, {out_hw[1]}) "
+            f"for input_size {(h, w)}, got {dy.shape}"
         )
     n, _, h_out, w_out = dy.shape
     # 1. undo the stride: put s − 1 zeros between the values of dy
-    dy_s = np.zeros((n, c_out, (h_out - 1) * sh + 1, (w_out - 1) * sw + 1), dtype=dy.dtype)
+    stretched_hw = ((h_out - 1) * sh + 1, (w_out - 1) * sw + 1)
+    dy_s = np.zeros((n, c_out, *stretched_hw), dtype=dy.dtype)
     dy_s[:, :, ::sh, ::sw] = dy
     # 2. flip the kernel by 180° and swap its channels: (C_in, C_out, kH, kW)
     w_flipped = flip_kernel(weight).transpose(1, 0, 2, 3)
-    # 3. a full correlation: pad by the dilated kernel's reach, so every overlap counts
-    full = conv2d(dy_s, w_flipped, padding=(dh * (kh - 1), dw * (kw - 1)), dilation=(dh, dw))
-    # 4. the padded input's rows/columns beyond the last window got no gradient; then drop the padding
+    # 3. a full correlation: pad by the dilated kernel's reach, so all overlaps count
+    reach = (dh * (kh - 1), dw * (kw - 1))
+    full = conv2d(dy_s, w_flipped, padding=reach, dilation=(dh, dw))
+    # 4. the padded input's rows/columns beyond the last window got no gradient;
+    #    then drop the padding
     extra_h, extra_w = h + 2 * ph - full.shape[2], w + 2 * pw - full.shape[3]
     dx_padded = np.pad(full, ((0, 0), (0, 0), (0, extra_h), (0, extra_w)))
     return dx_padded[:, :, ph : ph + h, pw : pw + w]

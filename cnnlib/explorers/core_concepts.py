@@ -333,10 +333,12 @@ def _rgb_photo(size: int = 48) -> np.ndarray:
 
 
 def rgb_convolution_parts(image, kernel, bias: float = 0.0, padding: int = 1):
-    """One output channel of a convolution over a multi-channel input, split into its per-channel parts.
+    """One output channel of a convolution over a multi-channel input, split into its
+    per-channel parts.
 
-    ``y = b + Σ_c (x_c ⋆ k_c)``: one kernel spans all C input channels; each channel is correlated with its
-    own 2-D slice of the kernel and the C results are *summed* into a single map.
+    ``y = b + Σ_c (x_c ⋆ k_c)``: one kernel spans all C input channels; each channel
+    is correlated with its own 2-D slice of the kernel and the C results are *summed*
+    into a single map.
 
     Args:
         image: (C, H, W) input.
@@ -345,9 +347,9 @@ def rgb_convolution_parts(image, kernel, bias: float = 0.0, padding: int = 1):
         padding: zero padding on each side.
 
     Returns:
-        ``(parts, y)``: parts (C, H_out, W_out), the correlation of each channel with its slice;
-        y (H_out, W_out) = parts.sum(0) + bias, equal to :func:`cnnlib.functional.conv2d` with weight
-        ``kernel[None]``.
+        ``(parts, y)``: parts (C, H_out, W_out), the correlation of each channel with
+        its slice; y (H_out, W_out) = parts.sum(0) + bias, equal to
+        :func:`cnnlib.functional.conv2d` with weight ``kernel[None]``.
 
     Raises:
         ValueError: the channel counts differ or shapes are wrong.
@@ -355,11 +357,13 @@ def rgb_convolution_parts(image, kernel, bias: float = 0.0, padding: int = 1):
     x = np.asarray(image, dtype=np.float64)
     k = np.asarray(kernel, dtype=np.float64)
     if x.ndim != 3 or k.ndim != 3:
-        raise ValueError(f"image must be (C, H, W) and kernel (C, kh, kw), got {x.shape} and {k.shape}")
+        raise ValueError("image must be (C, H, W) and kernel (C, kh, kw), "
+                         f"got {x.shape} and {k.shape}")
     if x.shape[0] != k.shape[0]:
-        raise ValueError(f"kernel must have one slice per input channel: image has {x.shape[0]} channels, "
-                         f"kernel {k.shape[0]}")
-    parts = np.stack([F.conv2d(x[None, c:c + 1], k[None, c:c + 1], padding=padding)[0, 0] for c in range(len(x))])
+        raise ValueError("kernel must have one slice per input channel: "
+                         f"image has {x.shape[0]} channels, kernel {k.shape[0]}")
+    parts = np.stack([F.conv2d(x[None, c:c + 1], k[None, c:c + 1],
+                               padding=padding)[0, 0] for c in range(len(x))])
     return parts, parts.sum(axis=0) + bias
 
 
@@ -984,15 +988,18 @@ def gradient_descent_explorer(title: str | None = "Gradient-descent explorer") -
     )
 
 
-def tiny_network(x: float, w1: float, b1: float, w2: float, b2: float, target: float) -> dict:
-    """Forward and backward pass of the smallest network worth the name, with every intermediate number.
+def tiny_network(x: float, w1: float, b1: float, w2: float, b2: float,
+                 target: float) -> dict:
+    """Forward and backward pass of the smallest network worth the name, with every
+    intermediate number.
 
-    ``z = w1·x + b1``, ``h = σ(z)``, ``ŷ = w2·h + b2``, ``L = ½(ŷ − target)²``. The backward pass is the
-    chain rule, one local derivative at a time, from L back to each parameter.
+    ``z = w1·x + b1``, ``h = σ(z)``, ``ŷ = w2·h + b2``, ``L = ½(ŷ − target)²``. The
+    backward pass is the chain rule, one local derivative at a time, from L back to
+    each parameter.
 
     Returns:
-        dict: forward values ``z, h, y_hat, loss`` and gradients ``dL_dyhat, dL_dw2, dL_db2, dL_dh, dL_dz,
-        dL_dw1, dL_db1, dL_dx`` (floats).
+        dict: forward values ``z, h, y_hat, loss`` and gradients ``dL_dyhat, dL_dw2,
+        dL_db2, dL_dh, dL_dz, dL_dw1, dL_db1, dL_dx`` (floats).
     """
     z = w1 * x + b1
     h = float(F.sigmoid(np.array(z)))
@@ -1002,10 +1009,12 @@ def tiny_network(x: float, w1: float, b1: float, w2: float, b2: float, target: f
     dL_dw2 = dL_dyhat * h  # ŷ = w2·h + b2
     dL_db2 = dL_dyhat
     dL_dh = dL_dyhat * w2
-    dL_dz = float(F.sigmoid_backward(np.array(dL_dh), np.array(h)))  # σ'(z) = h(1 − h)
+    # σ'(z) = h(1 − h)
+    dL_dz = float(F.sigmoid_backward(np.array(dL_dh), np.array(h)))
     return {
         "z": z, "h": h, "y_hat": y_hat, "loss": loss,
-        "dL_dyhat": dL_dyhat, "dL_dw2": dL_dw2, "dL_db2": dL_db2, "dL_dh": dL_dh, "dL_dz": dL_dz,
+        "dL_dyhat": dL_dyhat, "dL_dw2": dL_dw2, "dL_db2": dL_db2,
+        "dL_dh": dL_dh, "dL_dz": dL_dz,
         "dL_dw1": dL_dz * x, "dL_db1": dL_dz, "dL_dx": dL_dz * w1,
     }
 
