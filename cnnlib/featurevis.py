@@ -180,13 +180,9 @@ def layer_gradient(model, x, layer, grad_fn):
     """Forward ``x`` to the output ``a`` of ``layer`` and back: returns ``(a, d objective / d x)``, where
     ``grad_fn(a)`` gives ``d objective / d a``. Call inside :func:`cnnlib.explain.preserved`."""
     idx = explain.layer_index(model, layer)
-    a = x
-    for child in model.layers[: idx + 1]:
-        a = child.forward(a)
-    a = np.asarray(a)
-    g = grad_fn(a)
-    for child in reversed(model.layers[: idx + 1]):
-        g = child.backward(g)
+    upto = model[: idx + 1]  # a Sequential: its passes hold BLAS at one thread (cnnlib.parallel)
+    a = np.asarray(upto.forward(x))
+    g = upto.backward(grad_fn(a))
     return a, np.asarray(g)
 
 

@@ -67,6 +67,30 @@ def test_needs_translation(msgid, needed):
     assert i18n.needs_translation(msgid) is needed
 
 
+def test_number_misses():
+    ok = _message("Test accuracy 0.938 on 2,000 scenes (97.6 %) since 2012; a 2-D kernel, `conv2d(x, 3)`.",
+                  "在 2,000 个场景上测试准确率为0.938（97.6 %），自 2012 年起；二维卷积核，`conv2d(x, 3)`。")
+    assert i18n.number_misses(ok) == []
+    drifted = _message("Test accuracy 0.938 on 2,000 scenes.", "在 2,000 个场景上测试准确率为 0.893。")
+    assert i18n.number_misses(drifted) == ["0.938"]
+    assert i18n.number_misses(_message("x_1 and conv2d, then 16 layers", "x_1 和 conv2d，然后")) == ["16"]
+    written_otherwise = _message("about 124 of its 138 million", "1.38 亿中约 1.24 亿",
+                                 ["numbers-ok: 124 138 (亿 counts hundreds of millions)"])
+    assert i18n.number_misses(written_otherwise) == []
+
+
+def test_every_translation_keeps_its_numbers():
+    """No number of the English prose changes or goes missing in the Chinese catalogues."""
+    from sphinx_intl import catalog as c
+
+    misses = {}
+    for po in sorted(i18n.CATALOGUES.rglob("*.po")):
+        for m in c.load_po(str(po)):
+            if m.id and m.string and not m.fuzzy and (found := i18n.number_misses(m)):
+                misses[f"{po.relative_to(i18n.CATALOGUES)}: {m.id[:50]!r}"] = found
+    assert misses == {}
+
+
 def test_switch_links_each_page_to_its_twin():
     en = SimpleNamespace(book_languages=LANGUAGES, language="en")
     zh = SimpleNamespace(book_languages=LANGUAGES, language="zh_CN")

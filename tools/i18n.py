@@ -329,6 +329,7 @@ class Report:
     untranslated: list[str] = field(default_factory=list)
     fuzzy: list[str] = field(default_factory=list)
     glossary: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
     english_only: int = 0
 
 
@@ -357,7 +358,28 @@ def compare(pot: Path, po: Path, terms: list[Term]) -> Report:
             report.fuzzy.append(m.id)
         else:
             report.glossary += [f"{t.english!r} → {t.chinese!r}: {m.string[:60]!r}" for t in glossary_misses(m, terms)]
+            report.numbers += [f"{n} missing: {m.string[:60]!r}" for n in number_misses(m)]
     return report
+
+
+#: A number as prose writes it (0.938, 13,156, 97.6 in 97.6 %, 2012); digits glued to Latin letters or
+#: underscores (conv2d, x_1) are names, digits after CJK characters are still numbers.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])\d+(?:[.,]\d+)*")
+#: "2-D", "1-D": words, rendered 二维, 一维.
+_DIMENSION = re.compile(r"\b\d-D\b")
+
+
+def number_misses(message) -> list[str]:
+    """Numbers of the English message's prose (code and maths aside) that its translation does not contain:
+    a number must not change on its way into Chinese. A translator's comment ``# numbers-ok: 124 138 (why)``
+    above the message accepts numbers the translation writes another way (1.24 亿 for 124 million)."""
+    allowed = set()
+    for comment in message.user_comments:
+        if m := re.match(r"numbers-ok:([^(]+)", comment):
+            allowed.update(m.group(1).split())
+    english = _NUMBER.findall(_DIMENSION.sub(" ", prose(message.id)))
+    translated = set(_NUMBER.findall(message.string))
+    return [n for n in dict.fromkeys(english) if n not in translated and n not in allowed]
 
 
 # --------------------------------------------------------------------------- glossary
@@ -480,27 +502,28 @@ def check(args) -> int:
     if not args.no_extract:
         make_pot()
     terms = glossary_terms()
-    total = untranslated = fuzzy = glossary = 0
+    total = untranslated = fuzzy = glossary = numbers = 0
     for pot in _docs(args.pages):
         r = compare(pot, CATALOGUES / pot.relative_to(POT_DIR).with_suffix(".po"), terms)
         total += r.messages
         untranslated += len(r.untranslated)
         fuzzy += len(r.fuzzy)
         glossary += len(r.glossary)
+        numbers += len(r.numbers)
         extra = f", {r.english_only} API messages left English" if r.english_only else ""
         print(f"{r.doc}: {r.messages} messages, {len(r.untranslated)} untranslated, {len(r.fuzzy)} fuzzy, "
-              f"{len(r.glossary)} glossary{extra}")
-        for msg in (r.fuzzy + r.glossary)[: args.show]:
+              f"{len(r.glossary)} glossary, {len(r.numbers)} numbers{extra}")
+        for msg in (r.fuzzy + r.glossary + r.numbers)[: args.show]:
             print(f"    {msg[:110]!r}")
     figures = figure_report(terms)
-    print(f"check: {total} messages, {untranslated} untranslated, {fuzzy} fuzzy, {glossary} inconsistent terms; "
-          f"figures: {figures}")
-    return 1 if untranslated or fuzzy or glossary or figures["problems"] else 0
+    print(f"check: {total} messages, {untranslated} untranslated, {fuzzy} fuzzy, {glossary} inconsistent terms, "
+          f"{numbers} changed numbers; figures: {figures}")
+    return 1 if untranslated or fuzzy or glossary or numbers or figures["problems"] else 0
 
 
 def figure_report(terms: list[Term]) -> dict:
-    """The figure catalogue judged: entries whose fields or glossary terms differ from their English, and the
-    texts the last Chinese build (if any) drew without a translation."""
+    """The figure catalogue judged: entries whose fields, glossary terms or numbers differ from their English,
+    and the texts the last Chinese build (if any) drew without a translation."""
     from babel.messages.catalog import Message
 
     catalogue = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else {}
@@ -508,6 +531,7 @@ def figure_report(terms: list[Term]) -> dict:
            if sorted(re.findall(r"(?<!\{)\{\d+\}", k)) != sorted(re.findall(r"(?<!\{)\{\d+\}", v)) or not v.strip()]
     bad += [f"{k!r}: {[t.english for t in misses]}" for k, v in catalogue.items()
             if (misses := glossary_misses(Message(k, v), terms))]
+    bad += [f"{k!r}: numbers {misses}" for k, v in catalogue.items() if (misses := number_misses(Message(k, v)))]
     missing = FIGURE_MISSES.read_text(encoding="utf-8").splitlines() if FIGURE_MISSES.exists() else []
     missing = [json.loads(line) for line in missing if line.strip() and json.loads(line) not in catalogue]
     for line in (bad + missing)[:20]:
