@@ -10,6 +10,7 @@ no editable cnnlib), and the chapters run there with nbclient, cwd outside the c
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -36,8 +37,11 @@ def _third_party_imports() -> set[str]:
     """Top-level modules that cnnlib's source imports, anywhere (lazy imports included), not stdlib."""
     found = set()
     for path in (ROOT / "cnnlib").rglob("*.py"):
-        for match in re.finditer(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", path.read_text(), re.M):
-            found.add(match.group(1))
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):  # statements, not docstrings' words
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.add(node.module.split(".")[0])
     return {m for m in found if m not in sys.stdlib_module_names and m not in ("cnnlib", "__future__")}
 
 
