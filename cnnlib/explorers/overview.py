@@ -260,45 +260,33 @@ class _UnitPicture:
         self.h = self.y_total + self.out_size + 12
         self.pixels = np.full((2 * self.h, 2 * self.w, 3), 255, np.uint8)
         fixed, fax = _text_figure(self.w, self.h)  # labels: drawn once
-        kfig, kax = _text_figure(self.w, self.h)  # the kernel's numbers: drawn once per unit
         fig, ax = _text_figure(self.w, self.h)  # what changes with the position
         for y, label in ((self.y_thumb + self.THUMB / 2, "x̃[c]"), (self.y_kernel + k * self.CELL_H / 2, "w[o,c]"),
                          (self.y_prod + k * self.CELL_H / 2, "x̃·w"), (self.y_sum + 8, "Σ")):
             fax.text(4, y, label, fontsize=9, va="center", ha="left", style="italic")
-        self.kernel_txt, self.prod_txt, self.sum_txt = [], [], []
+        self.cell_x, self.sum_txt = [], []  # each column's cell centres (x), its sum's place
         for c in range(c_in):
             x = self.x0 + c * self.col_w
             fax.text(x, self.y_thumb - 3, f"c = {c}", fontsize=9, va="bottom", ha="left")
             fax.text(x, self.y_kernel - 3, "kernel", fontsize=9, va="bottom", ha="left", color="#444444")
             fax.text(x, self.y_prod - 3, "products", fontsize=9, va="bottom", ha="left", color="#444444")
-            kt, pt = [], []
-            for u in range(k):
-                for v in range(k):
-                    cx = x + (v + 0.5) * self.CELL_W
-                    kt.append(kax.text(cx, self.y_kernel + (u + 0.5) * self.CELL_H, "", fontsize=9, ha="center",
-                                       va="center"))
-                    pt.append((cx, self.y_prod + (u + 0.5) * self.CELL_H))
-            self.kernel_txt.append(kt)
-            self.prod_txt.append(pt)
+            self.cell_x.append([x + (v + 0.5) * self.CELL_W for v in range(k)])
             self.sum_txt.append((x, self.y_sum + 8))
         self.x_out = 8
         self.total = ax.text(self.x_out + self.out_size + 16, self.y_total + 4, "", fontsize=10, ha="left",
                              va="top", linespacing=1.6)
         self.out_head = ax.text(self.x_out, self.y_total - 3, "", fontsize=9, va="bottom", ha="left")
         self.fixed = images.sparse_layer(images.figure_pixels(fixed))
-        self.kfig, self.kernel_layers = kfig, {}
-        # the numbers that change with the position: pasted glyphs, far faster than matplotlib texts
+        # the kernels' and products' numbers: pasted glyphs, far faster than matplotlib texts
         self.glyphs, self.bold = images.Glyphs(9), images.Glyphs(9, weight="bold")
         self.fig, self.ax = fig, ax
 
-    def _kernel_layer(self, key, kernel):
-        if key not in self.kernel_layers:
-            for c in range(self.c_in):
-                for q in range(self.k * self.k):
-                    u, v = divmod(q, self.k)
-                    self.kernel_txt[c][q].set_text(_num(kernel[c, u, v]))
-            self.kernel_layers[key] = images.sparse_layer(images.figure_pixels(self.kfig))
-        return self.kernel_layers[key]
+    def _numbers(self, px, c, y, values):
+        """Draw the k×k ``values`` of column ``c`` in the grid whose top is at ``y``."""
+        for u in range(self.k):
+            cy = 2 * (y + (u + 0.5) * self.CELL_H)
+            for v in range(self.k):
+                self.glyphs.draw(px, _num(values[u, v]), 2 * self.cell_x[c][v], cy, ha="center")
 
     @staticmethod
     def _cell_colours(values, top):
@@ -319,11 +307,10 @@ class _UnitPicture:
             xx = s * x + v * s * self.CELL_W
             px[s * y: s * y + k * s * self.CELL_H, min(xx, px.shape[1] - 1)] = 160
 
-    def update(self, n: dict, out_map, position, label: str, unit_key, compact: bool = False) -> bytes:
+    def update(self, n: dict, out_map, position, label: str, compact: bool = False) -> bytes:
         px = self.pixels
         px[:] = 255
         s = 2
-        k = self.k
         inputs = n["inputs"]
         top_in = float(np.abs(inputs).max()) or 1.0
         signed_in = inputs.min() < 0
@@ -348,10 +335,8 @@ class _UnitPicture:
             _frame(px, y1, x1, max(y2 - y1, 1), max(x2 - x1, 1), t=2)
             self._grid(px, x, self.y_kernel, self._cell_colours(n["kernel"][c], kmax))
             self._grid(px, x, self.y_prod, self._cell_colours(n["products"][c], pmax))
-            for q in range(k * k):
-                u, v = divmod(q, k)
-                cx, cy = self.prod_txt[c][q]
-                self.glyphs.draw(px, _num(n["products"][c, u, v]), s * cx, s * cy, ha="center")
+            self._numbers(px, c, self.y_kernel, n["kernel"][c])
+            self._numbers(px, c, self.y_prod, n["products"][c])
             sx, sy = self.sum_txt[c]
             self.bold.draw(px, f"{n['sums'][c]:+.2f}", s * sx, s * sy)
         # the output map with the position marked
@@ -369,7 +354,6 @@ class _UnitPicture:
                             f"+ bias b[o] = {n['bias']:+.3f}   →   z = {n['z']:+.3f}\n{relu}"
                             f"   (output at row i = {i}, column j = {j})")
         images.under(self.fixed, px)
-        images.under(self._kernel_layer(unit_key, n["kernel"]), px)
         return images.encode_png(images.under(images.figure_pixels(self.fig), px), compact=compact)
 
 
@@ -501,11 +485,13 @@ class Overview:
             raise ValueError(f"position must be within the {h}×{w} output, got ({row}, {col})")
         n = unit_numbers(self.model, outs, x[None], column.conv, int(channel), int(row), int(col))
         c_in, k = n["kernel"].shape[0], n["kernel"].shape[1]
-        if (c_in, k) not in self._units:
-            self._units[(c_in, k)] = _UnitPicture(c_in, k)
+        if not self._units:  # every layer's picture at the first unit view: a later switch stays fast
+            for conv in self.convs:
+                c_in_k = self.model.layers[conv.conv].weight.data.shape[1:3]
+                if c_in_k not in self._units:
+                    self._units[c_in_k] = _UnitPicture(*c_in_k)
         label = f"{layer}, channel o = {channel}: output {h}×{w}"
-        png = self._units[(c_in, k)].update(n, out_map, (int(row), int(col)), label, (layer, int(channel)),
-                                            compact=compact)
+        png = self._units[(c_in, k)].update(n, out_map, (int(row), int(col)), label, compact=compact)
         conv = self.model.layers[column.conv]
         kh, kw = conv.kernel_size
         caption = (f"y[o={channel}, i={row}, j={col}] of {html.escape(layer)}: b[o] + Σ<sub>c</sub>Σ<sub>u</sub>"
