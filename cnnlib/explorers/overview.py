@@ -264,14 +264,11 @@ class _UnitPicture:
         for y, label in ((self.y_thumb + self.THUMB / 2, "x̃[c]"), (self.y_kernel + k * self.CELL_H / 2, "w[o,c]"),
                          (self.y_prod + k * self.CELL_H / 2, "x̃·w"), (self.y_sum + 8, "Σ")):
             fax.text(4, y, label, fontsize=9, va="center", ha="left", style="italic")
-        self.cell_x, self.sum_txt = [], []  # each column's cell centres (x), its sum's place
         for c in range(c_in):
             x = self.x0 + c * self.col_w
             fax.text(x, self.y_thumb - 3, f"c = {c}", fontsize=9, va="bottom", ha="left")
             fax.text(x, self.y_kernel - 3, "kernel", fontsize=9, va="bottom", ha="left", color="#444444")
             fax.text(x, self.y_prod - 3, "products", fontsize=9, va="bottom", ha="left", color="#444444")
-            self.cell_x.append([x + (v + 0.5) * self.CELL_W for v in range(k)])
-            self.sum_txt.append((x, self.y_sum + 8))
         self.x_out = 8
         self.total = ax.text(self.x_out + self.out_size + 16, self.y_total + 4, "", fontsize=10, ha="left",
                              va="top", linespacing=1.6)
@@ -281,12 +278,12 @@ class _UnitPicture:
         self.glyphs, self.bold = images.Glyphs(9), images.Glyphs(9, weight="bold")
         self.fig, self.ax = fig, ax
 
-    def _numbers(self, px, c, y, values):
-        """Draw the k×k ``values`` of column ``c`` in the grid whose top is at ``y``."""
+    def _numbers(self, px, x, y, values):
+        """Draw the k×k ``values`` in the cells of the grid whose top left is (x, y), as :meth:`_grid`."""
         for u in range(self.k):
             cy = 2 * (y + (u + 0.5) * self.CELL_H)
             for v in range(self.k):
-                self.glyphs.draw(px, _num(values[u, v]), 2 * self.cell_x[c][v], cy, ha="center")
+                self.glyphs.draw(px, _num(values[u, v]), 2 * (x + (v + 0.5) * self.CELL_W), cy, ha="center")
 
     @staticmethod
     def _cell_colours(values, top):
@@ -335,10 +332,9 @@ class _UnitPicture:
             _frame(px, y1, x1, max(y2 - y1, 1), max(x2 - x1, 1), t=2)
             self._grid(px, x, self.y_kernel, self._cell_colours(n["kernel"][c], kmax))
             self._grid(px, x, self.y_prod, self._cell_colours(n["products"][c], pmax))
-            self._numbers(px, c, self.y_kernel, n["kernel"][c])
-            self._numbers(px, c, self.y_prod, n["products"][c])
-            sx, sy = self.sum_txt[c]
-            self.bold.draw(px, f"{n['sums'][c]:+.2f}", s * sx, s * sy)
+            self._numbers(px, x, self.y_kernel, n["kernel"][c])
+            self._numbers(px, x, self.y_prod, n["products"][c])
+            self.bold.draw(px, f"{n['sums'][c]:+.2f}", s * x, s * (self.y_sum + 8))
         # the output map with the position marked
         o = s * self.out_size
         top_out = float(np.abs(out_map).max()) or 1.0
