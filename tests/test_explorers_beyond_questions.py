@@ -57,3 +57,13 @@ def test_live_explorers_update(make):
     first.index = (first.index + 1) % len(first.options)
     new = e.render_state(**{n: w.value for n, w in box._explorer_controls.items()}).key()
     assert old != new
+
+
+def test_sliding_kernels_made_at_the_first_view_draw_as_if_made_when_shown():
+    # live, every kernel's figure is made at the first view; one shown later looks as if made then
+    e = sliding_kernel_explorer()
+    kernels = list(sequences.SIGNAL_KERNELS)
+    e.render_state(kernel=kernels[0], position=3)
+    for kernel, position in ((kernels[1], 3), (kernels[2], 11)):
+        fresh = sliding_kernel_explorer().render_state(kernel=kernel, position=position)
+        assert e.render_state(kernel=kernel, position=position).png == fresh.png

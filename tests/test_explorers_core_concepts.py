@@ -270,3 +270,13 @@ def test_feature_map_explorer_reports_silent_filters(untrained):
     maps = F.relu(untrained.layers[0].forward(xs[:1]))
     silent = int(np.sum(maps[0].max(axis=(1, 2)) == 0))
     assert f"{silent} of them are all zero" in r.caption
+
+
+def test_gradient_descent_surfaces_made_at_the_first_view_draw_as_if_made_when_shown():
+    # live, every surface's figure is made and drawn at the first view (so switching is not a wait);
+    # a surface shown later must look exactly as it would had it been made then
+    e = cc.gradient_descent_explorer()
+    e.render_state(surface="round bowl", lr=0.3, steps=20)
+    for surface, lr, steps in (("two minima", 0.3, 20), ("narrow valley", 0.45, 10)):
+        fresh = cc.gradient_descent_explorer().render_state(surface=surface, lr=lr, steps=steps)
+        assert e.render_state(surface=surface, lr=lr, steps=steps).png == fresh.png
