@@ -1,9 +1,9 @@
 """cnnlib.data.shapes (the data set with a known answer) and the shapes network of cnnlib.models."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
+from reproducible import KERNELS_REASON, kernels_as_pinned, pinned_numpy
 
 from cnnlib import data, io, models
 
@@ -104,16 +104,9 @@ def test_trained_shapes_cnn_cache_roundtrip(tmp_path, monkeypatch):
     assert not np.array_equal(m3.layers[0].weight.data, m1.layers[0].weight.data)
 
 
-def _pinned_numpy() -> str:
-    for line in (Path(__file__).resolve().parents[1] / "requirements.txt").read_text().splitlines():
-        if line.startswith("numpy=="):
-            return line.split("==")[1].strip()
-    return ""
-
-
-# training is deterministic for one numpy build; another numpy (the browser-pins environment's 2.0) sums in
-# another order and trains a slightly different network
-@pytest.mark.skipif(np.__version__ != _pinned_numpy(), reason="the shipped weights come from the pinned numpy")
+# training is deterministic for one numpy build and one set of kernels (tests/reproducible.py)
+@pytest.mark.skipif(np.__version__ != pinned_numpy(), reason="the shipped weights come from the pinned numpy")
+@pytest.mark.skipif(not kernels_as_pinned(), reason=KERNELS_REASON)
 @pytest.mark.parametrize("name, train", [("shapes_cnn", models.trained_shapes_cnn),
                                          ("digits_cnn", models.trained_digits_cnn)])
 def test_shipped_weights_are_what_training_gives(name, train):

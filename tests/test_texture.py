@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+from reproducible import KERNELS_REASON, kernels_as_pinned
 
 from cnnlib import data, io, layers, models, training
 
@@ -241,11 +242,13 @@ def test_trained_texture_cnn_from_scratch_matches_the_shipped_weights(tmp_path):
     x, y, _ = data.texture_scenes(1000, split="test", seed=7)
     pred = training.predict(model, x).argmax(axis=1)
     assert np.mean(pred == y) >= 0.90
-    shipped, shipped_history = models.trained_texture_cnn(cache=models.shipped_weights())
-    assert np.mean(training.predict(shipped, x).argmax(axis=1) == pred) >= 0.99
-    np.testing.assert_allclose(history["val_accuracy"], shipped_history["val_accuracy"], atol=0.01)
     # the cache round trip: a second call loads, it does not train
     cache = tmp_path / "texture.npz"
     io.save(model, cache, metadata={"recipe": dict(models.TEXTURE_RECIPE), "history": history})
     again, _ = models.trained_texture_cnn(cache=cache)
     np.testing.assert_array_equal(again(x[:8]), model(x[:8]))
+    if not kernels_as_pinned():
+        pytest.skip(KERNELS_REASON + " (the fresh network's accuracy and cache were checked)")
+    shipped, shipped_history = models.trained_texture_cnn(cache=models.shipped_weights())
+    assert np.mean(training.predict(shipped, x).argmax(axis=1) == pred) >= 0.99
+    np.testing.assert_allclose(history["val_accuracy"], shipped_history["val_accuracy"], atol=0.01)
