@@ -63,6 +63,8 @@ def test_sliding_kernels_made_at_the_first_view_draw_as_if_made_when_shown():
     # live, every kernel's figure is made at the first view; one shown later looks as if made then
     e = sliding_kernel_explorer()
     kernels = list(sequences.SIGNAL_KERNELS)
+    bad = e.render_state(kernel=kernels[0], position=SIGNAL_LENGTH)  # a first view that is a message
+    assert bad.png is None and "position must be in" in bad.message
     e.render_state(kernel=kernels[0], position=3)
     for kernel, position in ((kernels[1], 3), (kernels[2], 11)):
         fresh = sliding_kernel_explorer().render_state(kernel=kernel, position=position)

@@ -276,6 +276,8 @@ def test_gradient_descent_surfaces_made_at_the_first_view_draw_as_if_made_when_s
     # live, every surface's figure is made and drawn at the first view (so switching is not a wait);
     # a surface shown later must look exactly as it would had it been made then
     e = cc.gradient_descent_explorer()
+    bad = e.render_state(surface="round bowl", lr=-1.0, steps=20)  # a first view that is a message
+    assert bad.png is None and "lr must be a positive number" in bad.message
     e.render_state(surface="round bowl", lr=0.3, steps=20)
     for surface, lr, steps in (("two minima", 0.3, 20), ("narrow valley", 0.45, 10)):
         fresh = cc.gradient_descent_explorer().render_state(surface=surface, lr=lr, steps=steps)
