@@ -9,8 +9,6 @@ AVX-512 machine does not, and those comparisons skip with the reason below.
 
 from pathlib import Path
 
-import numpy as np
-
 KERNELS_REASON = ("the shipped weights come from OpenBLAS's Haswell kernel and numpy's AVX2 paths: run the "
                   "tests through make, which pins both")
 
@@ -26,9 +24,8 @@ def pinned_numpy() -> str:
 def kernels_as_pinned() -> bool:
     """True when numpy's BLAS is OpenBLAS on its Haswell kernel and numpy's AVX-512 (X86_V4) loops are off."""
     from numpy._core._multiarray_umath import __cpu_features__
-    from threadpoolctl import threadpool_info
 
-    np.ones(1)  # numpy (and its BLAS) loaded before threadpoolctl looks
-    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
-    return (bool(blas) and all(i.get("architecture") == "Haswell" for i in blas)
-            and not __cpu_features__.get("X86_V4", False))
+    from cnnlib import parallel
+
+    blas = parallel._blas()  # numpy's own BLAS (SciPy may bring another), None where it cannot be known
+    return getattr(blas, "architecture", None) == "Haswell" and not __cpu_features__.get("X86_V4", False)

@@ -1,6 +1,5 @@
 """cnnlib.data.shapes (the data set with a known answer) and the shapes network of cnnlib.models."""
 
-
 import numpy as np
 import pytest
 from reproducible import KERNELS_REASON, kernels_as_pinned, pinned_numpy
